@@ -1,0 +1,34 @@
+"""Every bound mockorigin enforces, in one place (see docs/limits.md).
+
+Behaviour limits are checked when a file loads, so a script can never ask for
+more than these; connection limits are the server's defaults, after nginx and
+HAProxy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# --- what a behaviour may ask for (checked at load) ----------------------------
+MAX_DURATION = 600.0  # seconds: any wait, hang, drip interval or 1xx interval
+MAX_BODY_SIZE = 64 * 1024 * 1024  # bytes: body_size, body_file, drip
+MAX_COUNT = 1000  # repeated interim responses
+MAX_STRING_PARAM = 1024  # characters in a string param
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """Per-connection defaults; tests shrink them instead of waiting."""
+
+    head_deadline: float = 10.0  # whole request head, from its first byte: 408
+    idle_timeout: float = 75.0  # waiting for a request on a kept-alive connection: close
+    body_idle_timeout: float = 10.0  # no body byte while a script waits for the body: 408
+    max_request_line: int = 8 * 1024  # 414
+    max_header_line: int = 8 * 1024  # 431
+    max_head: int = 16 * 1024  # 431
+    max_headers: int = 100  # 431
+    body_prefix_kept: int = 64 * 1024  # the rest is counted and hashed, not kept
+    max_buffered: int = 16 * 1024  # pipelined bytes held before reading pauses
+    max_requests: int = 1000  # per connection, then Connection: close
+    max_hang: float = MAX_DURATION  # an open-ended hang is cut after this
+    shutdown_grace: float = 5.0  # on SIGTERM, scripts get this long to finish

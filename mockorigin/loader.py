@@ -1,0 +1,539 @@
+"""Behaviour files to model objects, or every problem as ``FILE:LINE:COL: message``.
+
+Two layers: the JSON Schema (``schema.json``) decides the shape, so editors and
+the server agree; this module then gives the shape its meaning (units, bounds,
+placeholders, file paths). A set with any problem is refused whole.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import difflib
+import json
+import os
+import stat
+from importlib import resources
+from typing import Iterable
+
+from mockorigin import limits, model
+from mockorigin.template import parse_template, single_reference
+from mockorigin.units import parse_duration, parse_integer, parse_size
+from mockorigin.yamlsource import Document, Problem, parse_documents, read_file
+
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "nothing",
+}
+
+
+class LoadError(Exception):
+    """Raised with every problem found; ``str()`` is one ``FILE:LINE:COL`` line each."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems, key=lambda p: (p.location.file, p.location.line, p.location.column))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def schema() -> dict:
+    """The JSON Schema (draft-07) of one behaviour document."""
+    return json.loads(resources.files("mockorigin").joinpath("schema.json").read_text("utf-8"))
+
+
+def load_paths(paths: Iterable[str]) -> tuple[model.Behaviour, ...]:
+    """Every behaviour in these files and folders (a folder: its ``*.yaml``/``*.yml``, sorted)."""
+    problems: list[Problem] = []
+    behaviours: list[model.Behaviour] = []
+    for path in paths:
+        for file, root in _expand(path, problems):
+            try:
+                data = read_file(file, display=file)
+            except Problem as problem:
+                problems.append(problem)
+                continue
+            except OSError as error:
+                problems.append(Problem(model.Location(file, 1, 1), f"cannot read: {error.strerror}"))
+                continue
+            behaviours += _load_documents(data, file, root, problems)
+    return _finish(behaviours, problems)
+
+
+def load_text(text: str | bytes, name: str = "<text>", root: str | None = None) -> tuple[model.Behaviour, ...]:
+    """Behaviours from YAML (or JSON) text; ``body_file`` paths resolve inside ``root``."""
+    problems: list[Problem] = []
+    behaviours = _load_documents(text, name, root, problems)
+    return _finish(behaviours, problems)
+
+
+def _finish(behaviours: list[model.Behaviour], problems: list[Problem]) -> tuple[model.Behaviour, ...]:
+    _check_unique(behaviours, problems)
+    if problems:
+        raise LoadError(problems)
+    return tuple(behaviours)
+
+
+def _expand(path: str, problems: list[Problem]) -> list[tuple[str, str]]:
+    """(file, behaviours folder) pairs for a file or folder argument."""
+    if os.path.isdir(path):
+        names = sorted(n for n in os.listdir(path) if n.endswith((".yaml", ".yml")) and not n.startswith("."))
+        if not names:
+            problems.append(Problem(model.Location(path, 1, 1), "no *.yaml or *.yml files in this folder"))
+        return [(os.path.join(path, n), path) for n in names]
+    if not os.path.exists(path):
+        problems.append(Problem(model.Location(path, 1, 1), "no such file or folder"))
+        return []
+    return [(path, os.path.dirname(path) or ".")]
+
+
+def _load_documents(data: str | bytes, file: str, root: str | None, problems: list[Problem]) -> list[model.Behaviour]:
+    documents, parse_problems = parse_documents(data, file)
+    problems += parse_problems
+    if parse_problems:
+        return []
+    documents = [d for d in documents if d.value is not None]
+    if not documents:
+        problems.append(Problem(model.Location(file, 1, 1), "no behaviour in this file"))
+        return []
+    stem = os.path.splitext(os.path.basename(file))[0]
+    result = []
+    for document in documents:
+        shape_problems = list(_shape_problems(document))
+        problems += shape_problems
+        if shape_problems:
+            continue
+        builder = _Builder(document, root, default_name=stem)
+        behaviour = builder.behaviour()
+        problems += builder.problems
+        if not builder.problems:
+            result.append(behaviour)
+    return result
+
+
+def _check_unique(behaviours: list[model.Behaviour], problems: list[Problem]) -> None:
+    names: dict[str, model.Behaviour] = {}
+    matches: dict[model.Match, model.Behaviour] = {}
+    for behaviour in behaviours:
+        assert behaviour.location is not None
+        first = names.setdefault(behaviour.name, behaviour)
+        if first is not behaviour:
+            problems.append(Problem(behaviour.location, f"name {behaviour.name!r} is already used at {first.location}; give each behaviour its own `name`"))
+        earlier = matches.setdefault(behaviour.match, behaviour)
+        if earlier is not behaviour:
+            problems.append(Problem(behaviour.location, f"same match and priority as {earlier.name!r} ({earlier.location}): this behaviour could never be chosen"))
+
+
+# --- shape: JSON Schema errors, explained ---------------------------------------
+
+_VALIDATOR = None
+
+
+def _validator():
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        from jsonschema import Draft7Validator
+
+        _VALIDATOR = Draft7Validator(schema())
+    return _VALIDATOR
+
+
+def _shape_problems(document: Document) -> Iterable[Problem]:
+    for error in _validator().iter_errors(document.value):
+        yield from _explain(error, document)
+
+
+def _explain(error, document: Document) -> Iterable[Problem]:
+    path = tuple(error.absolute_path)
+    schema_part = error.schema if isinstance(error.schema, dict) else {}
+    where = document.where(path)
+    kind = error.validator
+    if kind in ("anyOf", "oneOf") and error.context:
+        branches: dict[int, list] = {}
+        for sub in error.context:
+            branches.setdefault(sub.schema_path[0], []).append(sub)
+        fitting = [errs for errs in branches.values() if not any(e.validator == "type" and not e.relative_path for e in errs)]
+        if len(fitting) == 1:
+            for sub in fitting[0]:
+                yield from _explain(sub, document)
+            return
+        if "errorMessage" in schema_part:
+            yield Problem(where, schema_part["errorMessage"])
+            return
+        expected = _expected_types(error)
+        yield Problem(where, f"expected {expected}, got {_describe(error.instance)}")
+        return
+    if kind == "additionalProperties":
+        allowed = sorted(schema_part.get("properties", {}))
+        for key in error.instance:
+            if key in schema_part.get("properties", {}):
+                continue
+            what = "step" if _is_step(schema_part) else "key"
+            message = f"unknown {what} {key!r}"
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            if close:
+                message += f" (did you mean {close[0]!r}?)"
+            elif allowed:
+                message += f"; expected one of: {', '.join(allowed)}"
+            yield Problem(document.where(path + (key,), key=True), message)
+        return
+    if "errorMessage" in schema_part and kind in ("oneOf", "anyOf", "maxProperties", "minProperties"):
+        yield Problem(where, schema_part["errorMessage"])
+        return
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        yield Problem(where, f"missing required key {missing!r}")
+    elif kind == "type":
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        yield Problem(where, f"expected {' or '.join(_TYPE_NAMES[w] for w in wanted)}, got {_describe(error.instance)}")
+    elif kind == "pattern":
+        title = schema_part.get("title", "value")
+        yield Problem(where, f"{error.instance!r} is not a valid {title}")
+    elif kind == "propertyNames":
+        yield Problem(where, f"{error.instance!r} is not a valid name here")
+    elif kind in ("minimum", "maximum"):
+        word = "at least" if kind == "minimum" else "at most"
+        yield Problem(where, f"{error.instance!r} is out of range: must be {word} {error.validator_value}")
+    elif kind == "enum":
+        options = ", ".join(repr(v) for v in error.validator_value)
+        yield Problem(where, f"{error.instance!r} is not one of {options}")
+    else:
+        yield Problem(where, error.message)
+
+
+def _is_step(schema_part: dict) -> bool:
+    return "wait" in schema_part.get("properties", {}) and "respond" in schema_part.get("properties", {})
+
+
+def _expected_types(error) -> str:
+    names = []
+    for branch in error.validator_value:
+        resolved = branch
+        if "$ref" in branch:  # only local refs: "#/definitions/NAME"
+            resolved = _validator().schema["definitions"][branch["$ref"].rsplit("/", 1)[-1]]
+        wanted = resolved.get("type", "object")
+        for w in wanted if isinstance(wanted, list) else [wanted]:
+            if _TYPE_NAMES[w] not in names:
+                names.append(_TYPE_NAMES[w])
+    return " or ".join(names)
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (quote it if you meant a string)"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    return "a list" if isinstance(value, list) else "a mapping"
+
+
+# --- meaning: the model ---------------------------------------------------------
+
+
+class _Builder:
+    """Turns one schema-valid document into a ``Behaviour``, collecting problems."""
+
+    def __init__(self, document: Document, root: str | None, default_name: str):
+        self.document = document
+        self.root = root
+        self.default_name = default_name
+        self.problems: list[Problem] = []
+        self.params: dict[str, model.Param] = {}
+
+    def fail(self, path: tuple, message: str, key: bool = False) -> None:
+        self.problems.append(Problem(self.document.where(path, key=key), message))
+
+    def behaviour(self) -> model.Behaviour:
+        raw = self.document.value
+        assert isinstance(raw, dict)
+        for name, spec in raw.get("params", {}).items():
+            self.params[name] = self.param(("params", name), name, spec)
+        if "script" in raw:
+            scripts = (self.script(("script",), raw["script"]),)
+        else:
+            scripts = tuple(self.script(("sequence", i), s) for i, s in enumerate(raw["sequence"]))
+        return model.Behaviour(
+            name=raw.get("name", self.default_name),
+            summary=raw.get("summary", ""),
+            references=tuple(raw.get("references", ())),
+            match=self.match(raw.get("match", {})),
+            params=tuple(self.params.values()),
+            scripts=scripts,
+            location=self.document.start,
+        )
+
+    # params and numbers
+
+    def param(self, path: tuple, name: str, spec: dict) -> model.Param:
+        kind = spec["type"]
+        parse, limit, low = {
+            "duration": (parse_duration, limits.MAX_DURATION, 0.0),
+            "size": (parse_size, limits.MAX_BODY_SIZE, 0),
+            "integer": (parse_integer, limits.MAX_COUNT, 0),
+            "string": (str, limits.MAX_STRING_PARAM, 0),
+        }[kind]
+        values = {}
+        for field_name, fallback in (("min", low), ("max", limit), ("default", None)):
+            raw = spec.get(field_name, fallback)
+            try:
+                values[field_name] = raw if kind == "string" and field_name != "default" else parse(raw)
+            except (ValueError, TypeError) as error:
+                self.fail(path + (field_name,), str(error))
+                values[field_name] = fallback if fallback is not None else low
+        low_v, high_v, default = values["min"], values["max"], values["default"]
+        if kind == "string":
+            if not isinstance(spec.get("min", 0), int) or not isinstance(spec.get("max", limit), int):
+                self.fail(path, "min and max of a string param are lengths (whole numbers)")
+            elif len(default) > high_v or len(default) < low_v:
+                self.fail(path + ("default",), f"default is {len(default)} characters; allowed {low_v}..{high_v}")
+            if high_v > limit:
+                self.fail(path + ("max",), f"max is above the limit of {limit} characters")
+        else:
+            if high_v > limit:
+                self.fail(path + ("max",), f"max {high_v} is above the server's limit of {limit:g}")
+            if not low_v <= default <= high_v:
+                self.fail(path + ("default",), f"default {default} is outside min..max ({low_v}..{high_v})")
+        return model.Param(name, kind, default, low_v, high_v)
+
+    def num(self, path: tuple, raw: object, kind: str) -> model.Num:
+        """A literal or ``${param}`` of a compatible type, within the server's bounds."""
+        if isinstance(raw, str) and (ref := single_reference(raw.strip())) is not None:
+            param = self.params.get(ref)
+            allowed = {"duration": {"duration"}, "size": {"size", "integer"}, "count": {"integer"}}[kind]
+            if param is None:
+                self.fail(path, f"unknown param ${{{ref}}}; declare it under `params`")
+            elif param.type not in allowed:
+                self.fail(path, f"param {ref!r} is a {param.type}; a {kind} is needed here")
+            return model.ParamRef(ref)
+        try:
+            if kind == "duration":
+                value: float | int = parse_duration(raw)
+                bound: float = limits.MAX_DURATION
+            elif kind == "size":
+                value, bound = parse_size(raw), limits.MAX_BODY_SIZE
+            else:
+                value, bound = parse_integer(raw), limits.MAX_COUNT
+        except ValueError as error:
+            self.fail(path, str(error))
+            return 0
+        if value > bound:
+            self.fail(path, f"{raw!r} is above the limit of {bound:g}{'s' if kind == 'duration' else ''}")
+        return value
+
+    def template(self, path: tuple, text: str):
+        try:
+            return parse_template(text, self.params)
+        except ValueError as error:
+            self.fail(path, str(error))
+            return parse_template("", ())
+
+    def headers(self, path: tuple, raw: dict | None) -> tuple[model.Header, ...]:
+        result = []
+        for name, value in (raw or {}).items():
+            values = value if isinstance(value, list) else [value]
+            for index, item in enumerate(values):
+                item_path = path + (name, index) if isinstance(value, list) else path + (name,)
+                result.append(model.Header(name, self.template(item_path, str(item))))
+        return tuple(result)
+
+    # match
+
+    def match(self, raw: dict) -> model.Match:
+        methods = raw.get("method")
+        if isinstance(methods, str):
+            methods = [methods]
+        path = raw.get("path")
+        path_match = None
+        if isinstance(path, str):
+            path_match = model.PathMatch("exact", path)
+        elif isinstance(path, dict):
+            (kind, pattern), = path.items()
+            path_match = model.PathMatch(kind, pattern)
+            if kind in ("regex", "glob"):
+                from mockorigin.matcher import compile_path
+
+                try:
+                    compile_path(path_match)
+                except ValueError as error:
+                    self.fail(("match", "path", kind), f"invalid {kind}: {error}")
+        return model.Match(
+            methods=frozenset(methods) if methods else None,
+            path=path_match,
+            query=tuple((k, _match_value(v)) for k, v in raw.get("query", {}).items()),
+            headers=tuple((k.lower(), _match_value(v)) for k, v in raw.get("headers", {}).items()),
+            version=raw.get("version"),
+            priority=raw.get("priority", 0),
+        )
+
+    # script
+
+    def script(self, path: tuple, steps: list) -> tuple[model.Step, ...]:
+        built = []
+        for index, step in enumerate(steps):
+            (kind, value), = step.items()
+            built.append(getattr(self, "step_" + kind)(path + (index, kind), value))
+        return tuple(built)
+
+    def step_wait(self, path, value):
+        return model.Wait(self.num(path, value, "duration"))
+
+    def step_interim(self, path, value):
+        if isinstance(value, int):
+            return model.Interim(value)
+        return model.Interim(
+            status=value["status"],
+            reason=value.get("reason"),
+            headers=self.headers(path + ("headers",), value.get("headers")),
+            count=self.num(path + ("count",), value.get("count", 1), "count"),
+            every=self.num(path + ("every",), value.get("every", 0), "duration"),
+            to_http10=value.get("to_http10", False),
+        )
+
+    def step_read_body(self, path, value):
+        value = value or {}
+        limit = value.get("bytes")
+        return model.ReadBody(None if limit is None else self.num(path + ("bytes",), limit, "size"))
+
+    def step_respond(self, path, value):
+        if isinstance(value, int):
+            return model.Respond(value)
+        sources = [k for k in ("body", "body_file", "body_size") if k in value]
+        if len(sources) > 1:
+            self.fail(path + (sources[1],), f"give only one of body, body_file or body_size (not {' and '.join(sources)})", key=True)
+        body = None
+        if "body" in value:
+            body = model.TextBody(self.template(path + ("body",), value["body"]))
+        elif "body_file" in value:
+            body = self.body_file(path + ("body_file",), value["body_file"])
+        elif "body_size" in value:
+            body = model.SizedBody(self.num(path + ("body_size",), value["body_size"], "size"))
+        chunked = value.get("chunked", False)
+        chunk_size = None
+        if chunked is True:
+            chunk_size = 0
+        elif isinstance(chunked, dict):
+            chunk_size = self.num(path + ("chunked", "size"), chunked["size"], "size")
+            if chunk_size == 0:
+                self.fail(path + ("chunked", "size"), "a chunk size must be at least 1 byte")
+        if "trailers" in value and chunk_size is None:
+            self.fail(path + ("trailers",), "trailers need `chunked: true`", key=True)
+        return model.Respond(
+            status=value["status"],
+            reason=value.get("reason"),
+            headers=self.headers(path + ("headers",), value.get("headers")),
+            body=body,
+            chunk_size=chunk_size,
+            trailers=self.headers(path + ("trailers",), value.get("trailers")),
+            drip=self.drip(path + ("drip",), value.get("drip")),
+            auto_headers=value.get("auto_headers", True),
+        )
+
+    def step_head(self, path, value):
+        if isinstance(value, int):
+            return model.Head(value)
+        return model.Head(
+            status=value["status"],
+            reason=value.get("reason"),
+            headers=self.headers(path + ("headers",), value.get("headers")),
+            auto_headers=value.get("auto_headers", True),
+        )
+
+    def step_body(self, path, value):
+        if isinstance(value, str):
+            return model.Body(model.TextBody(self.template(path, value)))
+        sources = [k for k in ("text", "hex", "base64", "size") if k in value]
+        if len(sources) != 1:
+            self.fail(path, "give exactly one of text, hex, base64 or size")
+            return model.Body(model.BytesBody(b""))
+        source = self.bytes_source(path, value, sources[0])
+        return model.Body(source, chunk=value.get("chunk", False), drip=self.drip(path + ("drip",), value.get("drip")))
+
+    def step_end(self, path, value):
+        return model.End(self.headers(path + ("trailers",), (value or {}).get("trailers")))
+
+    def step_raw(self, path, value):
+        if isinstance(value, str):
+            return model.Raw(model.TextBody(self.template(path, value)))
+        (kind,) = value
+        return model.Raw(self.bytes_source(path, value, kind))
+
+    def step_hang(self, path, value):
+        if value is None:
+            return model.Hang()
+        if isinstance(value, dict):
+            duration = value.get("for")
+            return model.Hang(
+                None if duration is None else self.num(path + ("for",), duration, "duration"),
+                read=value.get("read", True),
+            )
+        return model.Hang(self.num(path, value, "duration"))
+
+    def step_close(self, path, value):
+        return model.Close()
+
+    def step_reset(self, path, value):
+        return model.Reset()
+
+    # pieces
+
+    def drip(self, path: tuple, raw: dict | None) -> model.Drip | None:
+        if raw is None:
+            return None
+        size = self.num(path + ("bytes",), raw.get("bytes", 1), "size")
+        if size == 0:
+            self.fail(path + ("bytes",), "drip at least 1 byte at a time")
+        return model.Drip(size, self.num(path + ("every",), raw["every"], "duration"))
+
+    def bytes_source(self, path: tuple, value: dict, kind: str) -> model.BodySource:
+        text = value[kind]
+        if kind == "text":
+            return model.TextBody(self.template(path + ("text",), text))
+        if kind == "size":
+            return model.SizedBody(self.num(path + ("size",), text, "size"))
+        try:
+            if kind == "hex":
+                data = bytes.fromhex("".join(text.split()))
+            else:
+                data = base64.b64decode("".join(text.split()), validate=True)
+        except (ValueError, binascii.Error) as error:
+            self.fail(path + (kind,), f"invalid {kind}: {error}")
+            data = b""
+        return model.BytesBody(data)
+
+    def body_file(self, path: tuple, name: str) -> model.FileBody | None:
+        """A regular file inside the behaviours folder, no larger than the body limit."""
+        if self.root is None:
+            self.fail(path, "body_file needs a behaviours folder; this source has none")
+            return None
+        if "\x00" in name or os.path.isabs(name) or "\\" in name:
+            self.fail(path, f"{name!r} must be a relative path inside the behaviours folder")
+            return None
+        root = os.path.realpath(self.root)
+        folder = os.path.dirname(os.path.realpath(self.document.file)) if os.path.exists(self.document.file) else root
+        target = os.path.realpath(os.path.join(folder, name))
+        if os.path.commonpath([root, target]) != root:
+            self.fail(path, f"{name!r} is outside the behaviours folder {self.root}")
+            return None
+        try:
+            info = os.stat(target)
+        except OSError as error:
+            self.fail(path, f"cannot use {name!r}: {error.strerror}")
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            self.fail(path, f"{name!r} is not a regular file")
+            return None
+        if info.st_size > limits.MAX_BODY_SIZE:
+            self.fail(path, f"{name!r} is {info.st_size} bytes; the limit is {limits.MAX_BODY_SIZE}")
+            return None
+        return model.FileBody(target, root)
+
+
+def _match_value(value: object) -> str | bool:
+    return value if isinstance(value, bool) else str(value)
+

@@ -1,0 +1,128 @@
+"""Choosing the behaviour for a request: highest priority wins, ties go to load order.
+
+Regexes are compiled at load with the ``regex`` module, whose per-match timeout
+keeps a catastrophic pattern (``^(a|aa)+$``) from stalling the reactor: a match
+that runs out of time counts as no match, and the router says so.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+from mockorigin import model
+
+REGEX_TIMEOUT = 0.1  # seconds per match
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """What matching looks at; header names lower-case, values decoded."""
+
+    method: str
+    path: str
+    query: Mapping[str, Sequence[str]]
+    headers: Mapping[str, Sequence[str]]
+    version: str
+
+
+@dataclass
+class Routed:
+    behaviour: model.Behaviour | None
+    regex_timeouts: list[str] = field(default_factory=list)
+
+
+def compile_path(path: model.PathMatch) -> Callable[[str], bool]:
+    """A predicate for one path rule; ``ValueError`` for a pattern that cannot compile."""
+    if path.kind == "exact":
+        return lambda candidate: candidate == path.pattern
+    if path.kind == "prefix":
+        return lambda candidate: candidate.startswith(path.pattern)
+    import regex
+
+    source = _glob_to_regex(path.pattern) if path.kind == "glob" else path.pattern
+    try:
+        compiled = regex.compile(source)
+    except regex.error as error:
+        raise ValueError(str(error)) from None
+
+    def matches(candidate: str) -> bool:
+        return compiled.fullmatch(candidate, timeout=REGEX_TIMEOUT) is not None
+
+    return matches
+
+
+def _glob_to_regex(pattern: str) -> str:
+    out = []
+    index = 0
+    while index < len(pattern):
+        if pattern.startswith("**", index):
+            out.append(".*")
+            index += 2
+        elif pattern[index] == "*":
+            out.append("[^/]*")
+            index += 1
+        elif pattern[index] == "?":
+            out.append("[^/]")
+            index += 1
+        else:
+            out.append(re.escape(pattern[index]))
+            index += 1
+    return "".join(out)
+
+
+class Router:
+    """An immutable routing table over one loaded set of behaviours."""
+
+    def __init__(self, behaviours: Sequence[model.Behaviour]):
+        self.behaviours = tuple(behaviours)
+        ordered = sorted(enumerate(self.behaviours), key=lambda pair: (-pair[1].match.priority, pair[0]))
+        self._rules = [(b, compile_path(b.match.path) if b.match.path else None) for _, b in ordered]
+
+    def route(self, request: RequestView) -> Routed:
+        routed = Routed(None)
+        for behaviour, path_matches in self._rules:
+            if not _matches_rest(behaviour.match, request):
+                continue
+            if path_matches is not None:
+                try:
+                    if not path_matches(request.path):
+                        continue
+                except TimeoutError:
+                    routed.regex_timeouts.append(behaviour.name)
+                    continue
+            routed.behaviour = behaviour
+            return routed
+        return routed
+
+    def closest(self, path: str, limit: int = 3) -> list[str]:
+        """Names and paths of behaviours a lost request probably meant."""
+        by_path = {b.match.path.pattern: b.name for b in self.behaviours if b.match.path}
+        near = difflib.get_close_matches(path, list(by_path), n=limit, cutoff=0.4)
+        return [f"{by_path[p]} ({p})" for p in near]
+
+
+def _matches_rest(match: model.Match, request: RequestView) -> bool:
+    if match.methods is not None and request.method not in match.methods:
+        return False
+    if match.version is not None and request.version != match.version:
+        return False
+    for name, wanted in match.query:
+        if not _value_matches(request.query.get(name, ()), wanted, case_insensitive=False):
+            return False
+    for name, wanted in match.headers:
+        if not _value_matches(request.headers.get(name, ()), wanted, case_insensitive=True):
+            return False
+    return True
+
+
+def _value_matches(values: Sequence[str], wanted: str | bool, case_insensitive: bool) -> bool:
+    if wanted is True:
+        return bool(values)
+    if wanted is False:
+        return not values
+    if case_insensitive:
+        return any(v.strip().lower() == wanted.lower() for v in values)
+    return wanted in values

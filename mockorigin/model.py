@@ -1,0 +1,192 @@
+"""Behaviours as data: frozen, validated by the loader, never mutated while serving.
+
+One small class per script step. Numbers that a param may supply are a ``Num``:
+a literal, or a ``ParamRef`` resolved per request (already bounded at load time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from mockorigin.template import Template
+
+
+@dataclass(frozen=True)
+class ParamRef:
+    name: str
+
+
+Num = Union[int, float, ParamRef]
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str  # duration | integer | size | string
+    default: object
+    minimum: object
+    maximum: object
+
+
+@dataclass(frozen=True)
+class Header:
+    name: str
+    value: Template
+
+
+# --- body sources --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextBody:
+    text: Template
+
+
+@dataclass(frozen=True)
+class BytesBody:
+    data: bytes
+
+
+@dataclass(frozen=True)
+class SizedBody:
+    """``size`` bytes of a repeating printable pattern, generated as it is sent."""
+
+    size: Num
+
+
+@dataclass(frozen=True)
+class FileBody:
+    path: str  # absolute, checked at load to lie inside the behaviours folder
+    root: str
+
+
+BodySource = Union[TextBody, BytesBody, SizedBody, FileBody]
+
+
+@dataclass(frozen=True)
+class Drip:
+    bytes: Num
+    every: Num
+
+
+# --- steps ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wait:
+    duration: Num
+
+
+@dataclass(frozen=True)
+class Interim:
+    status: int
+    reason: str | None = None
+    headers: tuple[Header, ...] = ()
+    count: Num = 1
+    every: Num = 0.0
+    to_http10: bool = False
+
+
+@dataclass(frozen=True)
+class ReadBody:
+    bytes: Num | None = None
+
+
+@dataclass(frozen=True)
+class Respond:
+    status: int
+    reason: str | None = None
+    headers: tuple[Header, ...] = ()
+    body: BodySource | None = None
+    chunk_size: Num | None = None  # None: not chunked; 0: one chunk
+    trailers: tuple[Header, ...] = ()
+    drip: Drip | None = None
+    auto_headers: bool = True
+
+
+@dataclass(frozen=True)
+class Head:
+    status: int
+    reason: str | None = None
+    headers: tuple[Header, ...] = ()
+    auto_headers: bool = True
+
+
+@dataclass(frozen=True)
+class Body:
+    source: BodySource
+    chunk: bool = False
+    drip: Drip | None = None
+
+
+@dataclass(frozen=True)
+class End:
+    trailers: tuple[Header, ...] = ()
+
+
+@dataclass(frozen=True)
+class Raw:
+    source: BodySource
+
+
+@dataclass(frozen=True)
+class Hang:
+    duration: Num | None = None  # None: until the client leaves (bounded by the hang limit)
+    read: bool = True
+
+
+@dataclass(frozen=True)
+class Close:
+    pass
+
+
+@dataclass(frozen=True)
+class Reset:
+    pass
+
+
+Step = Union[Wait, Interim, ReadBody, Respond, Head, Body, End, Raw, Hang, Close, Reset]
+
+
+# --- matching ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PathMatch:
+    kind: str  # exact | prefix | glob | regex
+    pattern: str
+
+
+@dataclass(frozen=True)
+class Match:
+    methods: frozenset[str] | None = None
+    path: PathMatch | None = None
+    query: tuple[tuple[str, str | bool], ...] = ()
+    headers: tuple[tuple[str, str | bool], ...] = ()
+    version: str | None = None
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    name: str
+    match: Match
+    scripts: tuple[tuple[Step, ...], ...]  # one script, or a sequence (last one repeats)
+    summary: str = ""
+    references: tuple[str, ...] = ()
+    params: tuple[Param, ...] = ()
+    location: Location | None = field(default=None, compare=False)
+
+    def param(self, name: str) -> Param:
+        return next(p for p in self.params if p.name == name)

@@ -1,0 +1,458 @@
+"""The Twisted protocol: reads requests, runs scripts, owns every byte and timer.
+
+Theory of operation. Each connection alternates between *waiting* for a request
+head and *running* the script chosen for it. Bytes go to the ``RequestReader``,
+whose events start a script (head), feed the body (which is always read, counted
+and timed, whatever the script is doing) or refuse the request (4xx + close).
+The script is a generator of commands; ``_advance`` carries them out one by one
+until one has to wait (a timer, the body, the client, or a full write buffer).
+When the script ends, the response that actually went out decides whether the
+connection may carry another request; only then is the next pipelined request
+parsed, so responses leave in request order. The clock comes from the factory;
+every delayed call is tracked and cancelled when the connection goes.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from twisted.internet import error as net_error
+from twisted.internet.interfaces import IDelayedCall, IHalfCloseableProtocol, IPushProducer, IReactorTime
+from twisted.internet.protocol import Factory, Protocol
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from mockorigin import index, script
+from mockorigin.journal import ExchangeRecord, Journal
+from mockorigin.limits import ConnectionLimits
+from mockorigin.matcher import RequestView
+from mockorigin.request import BadRequest, Body, BodyComplete, BodyReceived, HeadReceived, Request, RequestReader
+from mockorigin.state import ServerState
+
+log = Logger()
+
+
+class OriginFactory(Factory):
+    def __init__(
+        self,
+        state: ServerState,
+        clock: IReactorTime,
+        journal: Journal | None = None,
+        limits: ConnectionLimits | None = None,
+    ):
+        self.state = state
+        self.clock = clock
+        self.journal = journal if journal is not None else Journal()
+        self.limits = limits or ConnectionLimits()
+        self.connections: set[OriginProtocol] = set()
+        self.stopping = False
+
+    def buildProtocol(self, addr) -> OriginProtocol:
+        protocol = OriginProtocol()
+        protocol.factory = self
+        return protocol
+
+
+@implementer(IPushProducer, IHalfCloseableProtocol)
+class OriginProtocol(Protocol):
+    factory: OriginFactory
+
+    def connectionMade(self) -> None:
+        factory = self.factory
+        self.clock = factory.clock
+        self.limits = factory.limits
+        self.connection_id = factory.state.next_connection_id()
+        self.accepted_at = self.clock.seconds()
+        peer = self.transport.getPeer()
+        self.peer = f"{getattr(peer, 'host', '?')}:{getattr(peer, 'port', '?')}"
+        self.reader = RequestReader(self.limits)
+        self.record: ExchangeRecord | None = None
+        self.exchange: script.Exchange | None = None
+        self.script: script.Script | None = None
+        self.requests = 0
+        self.timers: dict[str, IDelayedCall] = {}
+        self.awaiting_body: int | None | bool = False  # False: not waiting; None: whole body; N: bytes
+        self.write_paused = False
+        self.blocked_on_write = False
+        self.read_pauses: set[str] = set()
+        self.read_closed = False
+        self.draining = False
+        self.ended_by_server: str | None = None
+        self.hanging = False
+        factory.connections.add(self)
+        try:
+            self.transport.setTcpNoDelay(True)  # 1xx and drips must leave as written
+        except (AttributeError, OSError, NotImplementedError):
+            pass
+        self.transport.registerProducer(self, True)
+        self._start_timer("idle", self.limits.idle_timeout, self._idle_timeout)
+
+    # --- reading -------------------------------------------------------------
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.record is None and self.exchange is None:
+            self._begin_record()
+        self._handle(self.reader.feed(data))
+        if self.exchange is not None and self.reader.buffered > self.limits.max_buffered:
+            self._pause_reading("buffer")
+
+    def readConnectionLost(self) -> None:
+        """The client sent FIN: it may still read, so a running script goes on."""
+        self.read_closed = True
+        self._handle(self.reader.connection_closed())
+        if self.exchange is None or self.hanging:
+            self.ended_by_server = None
+            self.transport.loseConnection()
+
+    def writeConnectionLost(self) -> None:  # pragma: no cover - we never half-close
+        pass
+
+    def _begin_record(self) -> None:
+        self.record = ExchangeRecord(self.connection_id, 0, self.peer, self.accepted_at, self.clock.seconds)
+        if self.reader.in_head:
+            self.record.head_started()
+            self._cancel_timer("idle")
+            self._start_timer("head", self.limits.head_deadline, self._head_timeout)
+
+    def _handle(self, events) -> None:
+        for event in events:
+            if isinstance(event, HeadReceived):
+                self._cancel_timer("head")
+                self._begin_exchange(event.request)
+            elif isinstance(event, BodyReceived):
+                self._body_arrived(event.data)
+            elif isinstance(event, BodyComplete):
+                self._body_complete()
+            elif isinstance(event, BadRequest):
+                self._refuse(event.status, event.reason)
+
+    def _body_arrived(self, data: bytes) -> None:
+        assert self.exchange is not None and self.record is not None
+        self.exchange.body.add(data)
+        self.record.body(len(data))
+        if self.awaiting_body is not False:
+            self._cancel_timer("body")
+            if self._body_satisfied():
+                self._advance()
+            else:
+                self._start_timer("body", self.limits.body_idle_timeout, self._body_timeout)
+
+    def _body_complete(self) -> None:
+        assert self.exchange is not None and self.record is not None
+        self.exchange.body.complete = True
+        self.record.body_complete(self.exchange.body.sha256)
+        if self.awaiting_body is not False:
+            self._advance()
+        elif self.draining:
+            self._finish_exchange()
+
+    def _body_satisfied(self) -> bool:
+        assert self.exchange is not None
+        body = self.exchange.body
+        if body.complete:
+            return True
+        return self.awaiting_body is not None and self.awaiting_body is not False and body.length >= self.awaiting_body
+
+    # --- starting an exchange ----------------------------------------------------
+
+    def _begin_exchange(self, request: Request) -> None:
+        if self.record is None:
+            self._begin_record()
+        assert self.record is not None
+        state = self.factory.state
+        self.requests += 1
+        request_id = state.next_request_id()
+        self.record.data["id"] = request_id
+        view = RequestView(request.method, request.path, request.query, request.headers, request.version)
+        routed = state.router.route(view)
+        behaviour = routed.behaviour
+        params: dict[str, object] = {}
+        if behaviour is None:
+            if request.path == "/" and request.method in ("GET", "HEAD"):
+                steps = index.index(state.router, request.header("accept") or "")
+            else:
+                steps = index.not_found(state.router, request.method, request.path, routed.regex_timeouts)
+                self.record.problem("no behaviour matched")
+        else:
+            try:
+                params = script.resolve_params(behaviour, request.query)
+                steps = state.next_script(behaviour)
+            except script.ParamError as problem:
+                steps = index.bad_param(str(problem))
+                self.record.problem(str(problem))
+        self.record.head(request, behaviour.name if behaviour else None)
+        for name in routed.regex_timeouts:
+            self.record.problem(f"regex_timeout: {name}")
+        body = Body(self.limits.body_prefix_kept)
+        self.exchange = script.Exchange(request, request_id, params, body, self.clock.seconds)
+        self.script = script.run(steps, self.exchange)
+        self._advance()
+
+    # --- running the script ------------------------------------------------------
+
+    def _advance(self) -> None:
+        """Carry out commands until one has to wait."""
+        self.awaiting_body = False
+        self.hanging = False
+        self._cancel_timer("body")
+        while self.script is not None:
+            if self.write_paused:
+                self.blocked_on_write = True
+                return
+            try:
+                command = next(self.script)
+            except StopIteration:
+                self._script_done()
+                return
+            except Exception:
+                log.failure("script {stage} failed", stage=self._stage())
+                if self.record is not None:
+                    self.record.problem(f"script failed at {self._stage()}")
+                self.script = None
+                self._close("server closed")
+                return
+            if not self._carry_out(command):
+                return
+
+    def _carry_out(self, command: script.Command) -> bool:
+        """Do one command; True if the script may go straight on."""
+        assert self.record is not None
+        if isinstance(command, script.Send):
+            self.transport.write(command.data)
+            if command.interim is not None:
+                self.record.interim(command.interim)
+            if command.final is not None:
+                self.record.final(command.final)
+            return True
+        if isinstance(command, script.Sleep):
+            self._start_timer("step", command.seconds, self._advance)
+            return False
+        if isinstance(command, script.AwaitBody):
+            self.awaiting_body = command.bytes
+            if self._body_satisfied():
+                self.awaiting_body = False
+                return True
+            if self.read_closed:
+                return True  # the client has sent all it will
+            self._start_timer("body", self.limits.body_idle_timeout, self._body_timeout)
+            return False
+        if isinstance(command, script.HangUntil):
+            return self._hang(command)
+        if isinstance(command, script.CloseConnection):
+            self.script = None
+            self._close("server closed")
+            return False
+        if isinstance(command, script.ResetConnection):
+            self.script = None
+            self._reset()
+            return False
+        raise AssertionError(command)  # pragma: no cover
+
+    def _hang(self, command: script.HangUntil) -> bool:
+        if self.read_closed and command.seconds is None:
+            self.transport.loseConnection()
+            return False
+        self.hanging = True
+        if not command.read:
+            self._pause_reading("hang")
+        if command.seconds is not None:
+            self._start_timer("step", command.seconds, self._hang_over)
+        else:
+            self._start_timer("step", self.limits.max_hang, self._hang_cut)
+        return False
+
+    def _hang_over(self) -> None:
+        self._resume_reading("hang")
+        self._advance()
+
+    def _hang_cut(self) -> None:
+        self.script = None
+        self.ended_by_server = "hang cut"
+        self.transport.abortConnection()
+
+    def _script_done(self) -> None:
+        exchange = self.exchange
+        assert exchange is not None
+        self.script = None
+        persistent = (
+            script.keep_alive(exchange)
+            and not self.read_closed
+            and not self.factory.stopping
+            and self.requests < self.limits.max_requests
+        )
+        if not persistent:
+            self._close("completed")
+            return
+        if exchange.body.complete:
+            self._finish_exchange()
+            return
+        sent_continue = 100 in exchange.response.interims
+        if exchange.request.expects_continue and not sent_continue:
+            self._close("completed")  # the client may be waiting for a 100 that will never come
+            return
+        self.draining = True  # read and discard the rest of the body, then go on
+        self._start_timer("body", self.limits.body_idle_timeout, self._body_timeout)
+
+    def _finish_exchange(self) -> None:
+        """The exchange is over and the connection persists: on to the next request."""
+        self.draining = False
+        self._cancel_timer("body")
+        self._journal("completed", "done")
+        self.exchange = None
+        self._resume_reading("buffer")
+        self._start_timer("idle", self.limits.idle_timeout, self._idle_timeout)
+        if self.reader.has_partial_head:
+            self._begin_record()
+        self._handle(self.reader.next_request())
+
+    # --- ending --------------------------------------------------------------
+
+    def _close(self, how: str) -> None:
+        """A graceful close (FIN) once written bytes are flushed."""
+        self.ended_by_server = "completed" if how == "completed" else "server closed"
+        self._cancel_all_timers()
+        self.transport.loseConnection()
+
+    def _reset(self) -> None:
+        """An abortive close (RST), after what was written has left."""
+        self.ended_by_server = "server reset"
+        self._cancel_all_timers()
+        self._resume_reading("hang")
+        transport = self.transport
+        if _write_buffer_empty(transport):
+            transport.abortConnection()
+        else:
+            transport.unregisterProducer()
+            transport.registerProducer(_AbortWhenFlushed(transport), False)
+
+    def _refuse(self, status: int, reason: str) -> None:
+        """A request we cannot read: the right 4xx/5xx, then close."""
+        if self.record is None:
+            self._begin_record()
+        assert self.record is not None
+        self.record.problem(f"{status} {reason}")
+        self.script = None
+        started = self.exchange is not None and self.exchange.response.final_status is not None
+        if not started:
+            self.transport.write(index.protocol_error(status, reason))
+            self.record.final(status)
+        self.ended_by_server = "server closed"
+        self._cancel_all_timers()
+        self.transport.loseConnection()
+
+    def _head_timeout(self) -> None:
+        self._refuse(408, "request head not received in time")
+
+    def _body_timeout(self) -> None:
+        self._refuse(408, "request body stalled")
+
+    def _idle_timeout(self) -> None:
+        self.ended_by_server = "server closed"
+        self.transport.loseConnection()
+
+    def stop_gracefully(self) -> None:
+        """Called on shutdown: idle connections close now, running scripts finish first."""
+        if self.exchange is None and self.record is None:
+            self.transport.loseConnection()
+
+    def connectionLost(self, reason: Failure = net_error.ConnectionDone) -> None:
+        self._cancel_all_timers()
+        if self.script is not None:
+            self.script.close()
+            self.script = None
+        how = self.ended_by_server
+        if how is None:
+            how = "client reset" if reason.check(net_error.ConnectionLost) else "client closed"
+        stage = self._stage()
+        if self.record is not None or self.requests == 0:
+            if self.record is None:
+                self.record = ExchangeRecord(self.connection_id, 0, self.peer, self.accepted_at, self.clock.seconds)
+            self._journal(how, stage)
+        self.factory.connections.discard(self)
+
+    def _stage(self) -> str:
+        if self.exchange is not None:
+            return "draining body" if self.draining else self.exchange.stage
+        if self.reader.has_partial_head:
+            return "head"
+        return "idle"
+
+    def _journal(self, how: str, stage: str) -> None:
+        record, self.record = self.record, None
+        if record is None:
+            return
+        record.ended(how, stage)
+        self.factory.journal.add(record.finish())
+
+    # --- producer (writes) and reading pauses ------------------------------------
+
+    def pauseProducing(self) -> None:
+        self.write_paused = True
+
+    def resumeProducing(self) -> None:
+        self.write_paused = False
+        if self.blocked_on_write:
+            self.blocked_on_write = False
+            self._advance()
+
+    def stopProducing(self) -> None:
+        self.write_paused = True
+
+    def _pause_reading(self, why: str) -> None:
+        if not self.read_pauses:
+            self.transport.pauseProducing()
+        self.read_pauses.add(why)
+
+    def _resume_reading(self, why: str) -> None:
+        if why in self.read_pauses:
+            self.read_pauses.discard(why)
+            if not self.read_pauses:
+                self.transport.resumeProducing()
+
+    # --- timers ------------------------------------------------------------------
+
+    def _start_timer(self, name: str, seconds: float, action: Callable[[], None]) -> None:
+        self._cancel_timer(name)
+
+        def fire() -> None:
+            self.timers.pop(name, None)
+            action()
+
+        self.timers[name] = self.clock.callLater(seconds, fire)
+
+    def _cancel_timer(self, name: str) -> None:
+        timer = self.timers.pop(name, None)
+        if timer is not None and timer.active():
+            timer.cancel()
+
+    def _cancel_all_timers(self) -> None:
+        for name in list(self.timers):
+            self._cancel_timer(name)
+
+
+class _AbortWhenFlushed:
+    """A pull producer: the transport calls ``resumeProducing`` once its buffer is empty."""
+
+    def __init__(self, transport):
+        self.transport = transport
+
+    def resumeProducing(self) -> None:
+        if _write_buffer_empty(self.transport):
+            self.transport.unregisterProducer()
+            self.transport.abortConnection()
+
+    def stopProducing(self) -> None:
+        pass
+
+
+def _write_buffer_empty(transport) -> bool:
+    """Whether a Twisted ``FileDescriptor`` has written everything it was given.
+
+    Twisted has no public "flushed" signal; these are ``FileDescriptor``'s own
+    buffer fields (a transport without them, like ``StringTransport``, has none
+    pending). ``abortConnection`` then sets SO_LINGER (1, 0), so close() sends RST.
+    """
+    pending = len(getattr(transport, "dataBuffer", b"")) - getattr(transport, "offset", 0)
+    return pending <= 0 and not getattr(transport, "_tempDataLen", 0)
+

@@ -1,0 +1,267 @@
+"""Reading requests: bytes in, events out; no sockets, no clocks.
+
+Theory of operation. A request is read in two phases. The *head* is collected
+here, so that its size limits (414/431) and the RFC 9112 rules that h11 lets
+through (obs-fold, duplicate or list-valued Content-Length, Content-Length with
+Transfer-Encoding, Transfer-Encoding on HTTP/1.0, versions other than 1.0/1.1)
+can be enforced on the raw lines. The head is then parsed by a fresh
+``h11.Connection``, which also frames the *body* (Content-Length or chunked).
+Bytes after the end of a request are held, not parsed, until the exchange ends
+and ``next_request()`` is called: pipelined requests are answered in order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+import h11
+
+from mockorigin.limits import ConnectionLimits
+
+
+@dataclass
+class Request:
+    method: str
+    target: str
+    version: str
+    raw_headers: list[tuple[str, str]]  # as sent: original case and order
+    path: str = ""
+    query: dict[str, list[str]] = field(default_factory=dict)
+    headers: dict[str, list[str]] = field(default_factory=dict)  # lower-case names
+
+    def header(self, name: str) -> str | None:
+        values = self.headers.get(name.lower())
+        return ", ".join(values) if values else None
+
+    @property
+    def has_body(self) -> bool:
+        return "transfer-encoding" in self.headers or int(self.header("content-length") or 0) > 0
+
+    @property
+    def expects_continue(self) -> bool:
+        return (self.header("expect") or "").strip().lower() == "100-continue"
+
+
+@dataclass(frozen=True)
+class HeadReceived:
+    request: Request
+
+
+@dataclass(frozen=True)
+class BodyReceived:
+    data: bytes
+
+
+@dataclass(frozen=True)
+class BodyComplete:
+    trailers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class BadRequest:
+    status: int
+    reason: str  # short, for the response body and the journal
+
+
+Event = HeadReceived | BodyReceived | BodyComplete | BadRequest
+
+
+class Body:
+    """A request body as it streams: counted and hashed, only a prefix kept."""
+
+    def __init__(self, keep: int):
+        self.length = 0
+        self.prefix = bytearray()
+        self.complete = False
+        self._keep = keep
+        self._hash = hashlib.sha256()
+
+    def add(self, data: bytes) -> None:
+        self.length += len(data)
+        self._hash.update(data)
+        room = self._keep - len(self.prefix)
+        if room > 0:
+            self.prefix += data[:room]
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+
+class RequestReader:
+    def __init__(self, limits: ConnectionLimits | None = None):
+        self.limits = limits or ConnectionLimits()
+        self._buffer = bytearray()
+        self._h11: h11.Connection | None = None
+        self._state = "head"  # head | body | done | failed
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held that belong to requests not yet started."""
+        return len(self._buffer)
+
+    @property
+    def in_head(self) -> bool:
+        return self._state == "head"
+
+    @property
+    def has_partial_head(self) -> bool:
+        return self._state == "head" and bool(self._buffer.lstrip(b"\r\n"))
+
+    def feed(self, data: bytes) -> list[Event]:
+        if self._state in ("done", "failed"):
+            if self._state == "done":
+                self._buffer += data
+            return []
+        if self._state == "body":
+            assert self._h11 is not None
+            if data:
+                self._h11.receive_data(data)
+            return self._body_events()
+        self._buffer += data
+        return self._try_head()
+
+    def connection_closed(self) -> list[Event]:
+        """The client half-closed: an incomplete body is an error, not a hang."""
+        if self._state == "body":
+            assert self._h11 is not None
+            self._h11.receive_data(b"")
+            return self._body_events()
+        return []
+
+    def next_request(self) -> list[Event]:
+        """Start on the next request, parsing whatever is already buffered."""
+        if self._state == "failed":
+            return []
+        self._state = "head"
+        self._h11 = None
+        return self._try_head()
+
+    # head
+
+    def _try_head(self) -> list[Event]:
+        while self._buffer[:2] == b"\r\n" or self._buffer[:1] == b"\n":  # RFC 9112 §2.2
+            del self._buffer[: 2 if self._buffer[:1] == b"\r" else 1]
+        end, terminator = _find_head_end(self._buffer)
+        limits = self.limits
+        if end < 0:
+            first_line_end = self._buffer.find(b"\n")
+            if first_line_end < 0 and len(self._buffer) > limits.max_request_line:
+                return self._fail(414, "request line too long")
+            if len(self._buffer) > limits.max_head:
+                return self._fail(431, "request head too large")
+            return []
+        head = bytes(self._buffer[: end + terminator])
+        rest = bytes(self._buffer[end + terminator :])
+        if len(head) > limits.max_head:
+            return self._fail(431, "request head too large")
+        lines = head[:end].split(b"\n")
+        lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
+        if len(lines[0]) > limits.max_request_line:
+            return self._fail(414, "request line too long")
+        fields = lines[1:]
+        if len(fields) > limits.max_headers:
+            return self._fail(431, "too many header fields")
+        if any(len(line) > limits.max_header_line for line in fields):
+            return self._fail(431, "header field too large")
+        if any(line[:1] in (b" ", b"\t") for line in fields):
+            return self._fail(400, "obsolete line folding in a header")
+        del self._buffer[:]
+        connection = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_head + 1024)
+        connection.receive_data(head)
+        try:
+            event = connection.next_event()
+        except h11.RemoteProtocolError as error:
+            return self._fail(error.error_status_hint, _h11_reason(error))
+        assert isinstance(event, h11.Request), event
+        request = _request_from(event)
+        problem = _framing_problem(request, fields)
+        if problem is not None:
+            return self._fail(*problem)
+        self._h11 = connection
+        self._state = "body"
+        events: list[Event] = [HeadReceived(request)]
+        if rest:  # h11 reads b"" as end of stream
+            connection.receive_data(rest)
+        return events + self._body_events()
+
+    # body
+
+    def _body_events(self) -> list[Event]:
+        assert self._h11 is not None
+        events: list[Event] = []
+        while True:
+            try:
+                event = self._h11.next_event()
+            except h11.RemoteProtocolError as error:
+                return events + self._fail(error.error_status_hint, _h11_reason(error))
+            if isinstance(event, h11.Data):
+                events.append(BodyReceived(bytes(event.data)))
+            elif isinstance(event, h11.EndOfMessage):
+                trailers = tuple((n.decode("latin-1"), v.decode("utf-8", "backslashreplace")) for n, v in event.headers.raw_items())
+                events.append(BodyComplete(trailers))
+                self._state = "done"
+                leftover, _closed = self._h11.trailing_data
+                self._buffer = bytearray(leftover)
+                self._h11 = None
+                return events
+            elif event is h11.NEED_DATA:
+                return events
+            else:  # ConnectionClosed before the body ended
+                return events + self._fail(400, "connection closed in the middle of the body")
+
+    def _fail(self, status: int, reason: str) -> list[Event]:
+        self._state = "failed"
+        self._buffer.clear()
+        self._h11 = None
+        return [BadRequest(status, reason)]
+
+
+def _find_head_end(buffer: bytearray) -> tuple[int, int]:
+    """Index of the empty line ending the head and its length (CRLFCRLF or bare LFs)."""
+    crlf = buffer.find(b"\r\n\r\n")
+    lf = buffer.find(b"\n\n")
+    candidates = [(i + 2, 2) for i in (crlf,) if i >= 0] + [(i + 1, 1) for i in (lf,) if i >= 0]
+    if not candidates:
+        return -1, 0
+    return min(candidates)
+
+
+def _request_from(event: h11.Request) -> Request:
+    target = event.target.decode("latin-1")
+    raw_headers = [(n.decode("latin-1"), v.decode("utf-8", "backslashreplace")) for n, v in event.headers.raw_items()]
+    request = Request(event.method.decode("ascii"), target, event.http_version.decode("ascii"), raw_headers)
+    if "://" in target and not target.startswith("/"):  # absolute-form, as sent to proxies
+        split = urlsplit(target)
+        path, query = split.path, split.query
+    else:  # origin-form (and "*")
+        path, _, query = target.partition("?")
+    request.path = path or "/"
+    request.query = parse_qs(query, keep_blank_values=True)
+    for name, value in raw_headers:
+        request.headers.setdefault(name.lower(), []).append(value)
+    return request
+
+
+def _framing_problem(request: Request, fields: list[bytes]) -> tuple[int, str] | None:
+    if request.version not in ("1.0", "1.1"):
+        return 505, f"HTTP/{request.version} is not supported"
+    names = [line.split(b":", 1)[0].strip().lower() for line in fields]
+    lengths = [line.split(b":", 1)[1].strip() for line in fields if line.split(b":", 1)[0].strip().lower() == b"content-length"]
+    if len(lengths) > 1:
+        return 400, "more than one Content-Length"
+    if lengths and not lengths[0].isdigit():
+        return 400, "invalid Content-Length"
+    if b"transfer-encoding" in names:
+        if lengths:
+            return 400, "both Content-Length and Transfer-Encoding"
+        if request.version == "1.0":
+            return 400, "Transfer-Encoding in an HTTP/1.0 request"
+    return None
+
+
+def _h11_reason(error: h11.RemoteProtocolError) -> str:
+    text = str(error).split(":", 1)[0]
+    return text if len(text) < 80 else "malformed request"

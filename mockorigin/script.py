@@ -1,0 +1,391 @@
+"""The script interpreter: steps in, commands out. No sockets, no clocks, no Twisted.
+
+A running script is a generator. It yields commands (``Send`` these bytes,
+``Sleep`` this long, ``AwaitBody`` until N bytes have arrived, ``HangUntil``,
+``CloseConnection``, ``ResetConnection``) and the protocol carries each one out
+before asking for the next. Everything the script sends is recorded in a
+``ResponseState`` so that, when the script ends, the protocol can apply the
+HTTP/1.1 persistence rules to what actually went out.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Generator, Iterator
+
+from mockorigin import model, wire
+from mockorigin.request import Body, Request
+from mockorigin.template import Reference, Template
+from mockorigin.units import format_duration, parse_duration, parse_integer, parse_size
+
+PIECE = 64 * 1024  # bytes per write for generated and file bodies
+
+
+# --- commands ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Send:
+    data: bytes
+    interim: int | None = None  # status of a 1xx being sent
+    final: int | None = None  # status of a final head being sent
+
+
+@dataclass(frozen=True)
+class Sleep:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class AwaitBody:
+    bytes: int | None  # None: the whole body
+
+
+@dataclass(frozen=True)
+class HangUntil:
+    seconds: float | None  # None: until the client leaves (the protocol bounds it)
+    read: bool
+
+
+@dataclass(frozen=True)
+class CloseConnection:
+    pass
+
+
+@dataclass(frozen=True)
+class ResetConnection:
+    pass
+
+
+Command = Send | Sleep | AwaitBody | HangUntil | CloseConnection | ResetConnection
+Script = Generator[Command, None, None]
+
+
+# --- what a script sees and what it has sent -----------------------------------
+
+
+class ParamError(ValueError):
+    def __init__(self, name: str, message: str):
+        super().__init__(f"param {name!r}: {message}")
+        self.name = name
+
+
+@dataclass
+class ResponseState:
+    final_status: int | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    chunked: bool = False
+    declared_length: int | None = None
+    body_sent: int = 0
+    ended: bool = False  # last chunk sent
+    complete: bool = False  # a whole, well-framed final response went out
+    raw: bool = False  # the script wrote raw bytes: framing unknown
+    interims: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Exchange:
+    request: Request
+    request_id: int
+    params: dict[str, object]
+    body: Body
+    now: Callable[[], float]  # wall-clock seconds, for the Date header
+    response: ResponseState = field(default_factory=ResponseState)
+    n: int = 1
+    stage: str = "start"  # "3:hang": the step the script stands at, for the journal
+
+    def value(self, num: model.Num) -> float | int:
+        return self.params[num.name] if isinstance(num, model.ParamRef) else num  # type: ignore[return-value]
+
+    def render(self, template: Template) -> str:
+        return template.render(self._lookup)
+
+    def _lookup(self, reference: Reference) -> str:
+        if reference.kind == "n":
+            return str(self.n)
+        if reference.kind == "param":
+            value = self.params[reference.name]
+            return format_duration(value) if isinstance(value, float) else str(value)
+        field_name = reference.name
+        request = self.request
+        if field_name.startswith("query."):
+            return ",".join(request.query.get(field_name[6:], ()))
+        if field_name.startswith("header."):
+            return request.header(field_name[7:]) or ""
+        return str(
+            {
+                "method": request.method,
+                "path": request.path,
+                "target": request.target,
+                "version": request.version,
+                "body_length": self.body.length,
+                "id": self.request_id,
+            }[field_name]
+        )
+
+
+def resolve_params(behaviour: model.Behaviour, query: dict[str, list[str]]) -> dict[str, object]:
+    """Each param's value: the default, or the query string's within min..max."""
+    parsers = {"duration": parse_duration, "size": parse_size, "integer": parse_integer, "string": str}
+    values: dict[str, object] = {}
+    for param in behaviour.params:
+        given = query.get(param.name)
+        if not given:
+            values[param.name] = param.default
+            continue
+        try:
+            value = parsers[param.type](given[-1])
+        except ValueError as error:
+            raise ParamError(param.name, str(error)) from None
+        size = len(value) if isinstance(value, str) else value
+        if not param.minimum <= size <= param.maximum:  # type: ignore[operator]
+            unit = " characters" if param.type == "string" else ""
+            raise ParamError(param.name, f"{given[-1]!r} is outside {param.minimum}..{param.maximum}{unit}")
+        values[param.name] = value
+    return values
+
+
+# --- running -------------------------------------------------------------------
+
+
+def run(steps: tuple[model.Step, ...], exchange: Exchange) -> Script:
+    for number, step in enumerate(steps, 1):
+        exchange.stage = f"{number}:{_STEP_NAMES.get(type(step), type(step).__name__.lower())}"
+        yield from _step(step, exchange)
+        if isinstance(step, (model.Close, model.Reset)):
+            return
+
+
+_STEP_NAMES = {model.ReadBody: "read_body"}
+
+
+@functools.singledispatch
+def _step(step: model.Step, exchange: Exchange) -> Script:
+    raise NotImplementedError(type(step).__name__)  # pragma: no cover - the loader builds only known steps
+
+
+@_step.register
+def _wait(step: model.Wait, exchange: Exchange) -> Script:
+    yield Sleep(float(exchange.value(step.duration)))
+
+
+@_step.register
+def _interim(step: model.Interim, exchange: Exchange) -> Script:
+    if exchange.request.version == "1.0" and not step.to_http10:
+        return  # RFC 9110 §15.2: never to HTTP/1.0 unless the script insists
+    count = int(exchange.value(step.count))
+    every = float(exchange.value(step.every))
+    for n in range(1, count + 1):
+        exchange.n = n
+        headers = [(h.name, exchange.render(h.value)) for h in step.headers]
+        exchange.response.interims.append(step.status)
+        yield Send(wire.status_line(step.status, step.reason) + wire.header_block(headers), interim=step.status)
+        if n < count and every > 0:
+            yield Sleep(every)
+    exchange.n = 1
+
+
+@_step.register
+def _read_body(step: model.ReadBody, exchange: Exchange) -> Script:
+    yield AwaitBody(None if step.bytes is None else int(exchange.value(step.bytes)))
+
+
+@_step.register
+def _respond(step: model.Respond, exchange: Exchange) -> Script:
+    length, pieces = _body(step.body, exchange) if step.body is not None else (0, iter(()))
+    chunked = step.chunk_size is not None
+    headers = [(h.name, exchange.render(h.value)) for h in step.headers]
+    if step.auto_headers:
+        _add_auto_headers(headers, exchange, step.status)
+        bodyless = step.status < 200 or step.status in (204, 304)
+        if chunked and not wire.has_header(headers, "transfer-encoding"):
+            headers.append(("Transfer-Encoding", "chunked"))
+        elif not chunked and not bodyless and not wire.has_header(headers, "content-length") and not wire.has_header(headers, "transfer-encoding"):
+            headers.append(("Content-Length", str(length)))
+    yield from _send_head(step.status, step.reason, headers, exchange)
+    state = exchange.response
+    state.chunked = chunked
+    if exchange.request.method != "HEAD":
+        size = None if not chunked or step.chunk_size == 0 else int(exchange.value(step.chunk_size))  # type: ignore[arg-type]
+        yield from _send_pieces(_regroup(pieces, size), step.drip, chunked, exchange)
+        if chunked:
+            trailers = [(h.name, exchange.render(h.value)) for h in step.trailers]
+            yield Send(wire.last_chunk(trailers))
+            state.ended = True
+    elif hasattr(pieces, "close"):
+        pieces.close()
+    state.complete = True
+
+
+@_step.register
+def _head(step: model.Head, exchange: Exchange) -> Script:
+    headers = [(h.name, exchange.render(h.value)) for h in step.headers]
+    if step.auto_headers:
+        _add_auto_headers(headers, exchange, step.status)
+    yield from _send_head(step.status, step.reason, headers, exchange)
+    state = exchange.response
+    state.chunked = "chunked" in (wire.header_value(headers, "transfer-encoding") or "").lower()
+    declared = wire.header_value(headers, "content-length")
+    state.declared_length = int(declared) if declared and declared.strip().isdigit() else None
+    _update_completeness(exchange)
+
+
+@_step.register
+def _body_step(step: model.Body, exchange: Exchange) -> Script:
+    _length, pieces = _body(step.source, exchange)
+    yield from _send_pieces(pieces, step.drip, step.chunk, exchange)
+    _update_completeness(exchange)
+
+
+@_step.register
+def _end(step: model.End, exchange: Exchange) -> Script:
+    yield Send(wire.last_chunk([(h.name, exchange.render(h.value)) for h in step.trailers]))
+    exchange.response.ended = True
+    _update_completeness(exchange)
+
+
+@_step.register
+def _raw(step: model.Raw, exchange: Exchange) -> Script:
+    _length, pieces = _body(step.source, exchange, encoding="latin-1")
+    exchange.response.raw = True
+    for piece in pieces:
+        yield Send(piece)
+
+
+@_step.register
+def _hang(step: model.Hang, exchange: Exchange) -> Script:
+    yield HangUntil(None if step.duration is None else float(exchange.value(step.duration)), step.read)
+
+
+@_step.register
+def _close(step: model.Close, exchange: Exchange) -> Script:
+    yield CloseConnection()
+
+
+@_step.register
+def _reset(step: model.Reset, exchange: Exchange) -> Script:
+    yield ResetConnection()
+
+
+# --- pieces --------------------------------------------------------------------
+
+
+def _add_auto_headers(headers: list[tuple[str, str]], exchange: Exchange, status: int) -> None:
+    if not wire.has_header(headers, "date"):
+        headers.append(("Date", wire.http_date(exchange.now())))
+    if not wire.has_header(headers, "server"):
+        headers.append(("Server", wire.SERVER_NAME))
+
+
+def _send_head(status: int, reason: str | None, headers: list[tuple[str, str]], exchange: Exchange) -> Script:
+    state = exchange.response
+    state.final_status = status
+    state.headers = headers
+    state.body_sent = 0
+    state.ended = state.complete = False
+    yield Send(wire.status_line(status, reason) + wire.header_block(headers), final=status)
+
+
+def _send_pieces(pieces: Iterator[bytes], drip: model.Drip | None, chunk: bool, exchange: Exchange) -> Script:
+    if drip is not None:
+        pieces = _regroup(pieces, int(exchange.value(drip.bytes)))
+        every = float(exchange.value(drip.every))
+    first = True
+    for piece in pieces:
+        if drip is not None and not first and every > 0:
+            yield Sleep(every)
+        first = False
+        exchange.response.body_sent += len(piece)
+        yield Send(wire.chunk(piece) if chunk else piece)
+
+
+def _update_completeness(exchange: Exchange) -> None:
+    state = exchange.response
+    if state.chunked:
+        state.complete = state.ended
+    elif exchange.request.method == "HEAD" or (state.final_status or 0) in (204, 304):
+        state.complete = True
+    else:
+        state.complete = state.declared_length is not None and state.body_sent == state.declared_length
+
+
+def _regroup(pieces: Iterator[bytes], size: int | None) -> Iterator[bytes]:
+    """The same bytes in pieces of exactly ``size`` (the last may be shorter)."""
+    if size is None:
+        yield from pieces
+        return
+    pending = b""
+    for piece in pieces:
+        pending += piece
+        while len(pending) >= size:
+            yield pending[:size]
+            pending = pending[size:]
+    if pending:
+        yield pending
+
+
+def _body(source: model.BodySource, exchange: Exchange, encoding: str = "utf-8") -> tuple[int, Iterator[bytes]]:
+    """The body's length and its bytes, generated lazily for large sources."""
+    if isinstance(source, model.TextBody):
+        data = exchange.render(source.text).encode(encoding, "replace")
+        return len(data), iter((data,) if data else ())
+    if isinstance(source, model.BytesBody):
+        return len(source.data), iter((source.data,) if source.data else ())
+    if isinstance(source, model.SizedBody):
+        size = int(exchange.value(source.size))
+        return size, _filler(size)
+    pieces = _FilePieces(source)
+    return pieces.size, pieces  # type: ignore[return-value]
+
+
+_FILLER_LINE = b"mockorigin filler 0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ\n"
+
+
+def _filler(size: int) -> Iterator[bytes]:
+    block = (_FILLER_LINE * (PIECE // len(_FILLER_LINE) + 1))[:PIECE]
+    while size > 0:
+        yield block[: min(size, PIECE)]
+        size -= PIECE
+
+
+class _FilePieces:
+    """A body file read in pieces; ``close()`` releases it even if never read."""
+
+    def __init__(self, source: model.FileBody):
+        import stat
+
+        # O_NOFOLLOW refuses a link swapped in after load; fstat checks the file itself.
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        descriptor = os.open(source.path, flags)
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(descriptor)
+            raise OSError(f"{source.path} is no longer a regular file")
+        self.size = info.st_size
+        self._handle = os.fdopen(descriptor, "rb")
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            while data := self._handle.read(PIECE):
+                yield data
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def keep_alive(exchange: Exchange) -> bool:
+    """Whether the connection may carry another request (RFC 9112 §9.3)."""
+    state = exchange.response
+    if state.raw or state.final_status is None or not state.complete:
+        return False
+    request_tokens = {t.strip().lower() for t in (exchange.request.header("connection") or "").split(",")}
+    response_tokens = {t.strip().lower() for t in (wire.header_value(state.headers, "connection") or "").split(",")}
+    if "close" in request_tokens or "close" in response_tokens:
+        return False
+    if exchange.request.version == "1.0":
+        return "keep-alive" in request_tokens and "keep-alive" in response_tokens
+    return True

@@ -1,0 +1,88 @@
+"""``${...}`` placeholders: the only thing evaluated inside a behaviour's strings.
+
+A template is parsed once at load time into literal text and references; rendering
+looks each reference up and concatenates. There are no expressions, on purpose.
+``$${`` writes a literal ``${``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+_PLACEHOLDER = re.compile(r"\$\$\{|\$\{([^}]*)\}")
+_REQUEST_FIELDS = ("method", "path", "target", "body_length", "id", "version")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One ``${...}``: ``param`` (a declared param), ``request`` or ``n``."""
+
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Template:
+    parts: tuple[str | Reference, ...]
+
+    @property
+    def references(self) -> tuple[Reference, ...]:
+        return tuple(p for p in self.parts if isinstance(p, Reference))
+
+    @property
+    def is_literal(self) -> bool:
+        return not self.references
+
+    def render(self, lookup: Callable[[Reference], str]) -> str:
+        return "".join(p if isinstance(p, str) else lookup(p) for p in self.parts)
+
+
+def parse_template(text: str, params: Iterable[str]) -> Template:
+    """Split ``text`` into parts; ``ValueError`` names the first unknown placeholder."""
+    known = set(params)
+    parts: list[str | Reference] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(text):
+        parts.append(text[position : match.start()])
+        position = match.end()
+        if match.group(0) == "$${":
+            parts.append("${")
+            continue
+        parts.append(_reference(match.group(1).strip(), known))
+    parts.append(text[position:])
+    merged: list[str | Reference] = []
+    for part in parts:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        elif part != "":
+            merged.append(part)
+    return Template(tuple(merged))
+
+
+def single_reference(text: str) -> str | None:
+    """The name inside ``text`` when it is exactly one ``${name}``, else None."""
+    match = re.fullmatch(r"\$\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}", text)
+    return match.group(1) if match else None
+
+
+def _reference(inner: str, params: set[str]) -> Reference:
+    if inner == "n":
+        return Reference("n", "n")
+    if inner in params:
+        return Reference("param", inner)
+    if inner.startswith("request."):
+        rest = inner[len("request.") :]
+        if rest in _REQUEST_FIELDS:
+            return Reference("request", rest)
+        for prefix in ("query.", "header."):
+            name = rest[len(prefix) :]
+            if rest.startswith(prefix) and _NAME.fullmatch(name):
+                return Reference("request", prefix + name.lower() if prefix == "header." else prefix + name)
+    known = ", ".join(sorted(params)) or "none declared"
+    raise ValueError(
+        f"unknown placeholder ${{{inner}}}: use a param ({known}), ${{n}}, or "
+        "${request.method|path|target|version|body_length|id|query.NAME|header.NAME}"
+    )

@@ -1,0 +1,55 @@
+"""Bytes for responses, written by us rather than h11 so a script may break the rules.
+
+Nothing here decides *whether* to send something; it only formats what the
+interpreter asked for.
+"""
+
+from __future__ import annotations
+
+from email.utils import formatdate
+from http import HTTPStatus
+from typing import Iterable
+
+SERVER_NAME = "mockorigin"
+
+_REASONS = {s.value: s.phrase for s in HTTPStatus}
+_REASONS.update({102: "Processing", 103: "Early Hints", 104: "Upload Resumption Supported"})
+
+
+def reason_for(status: int) -> str:
+    return _REASONS.get(status, "Unknown")
+
+
+def status_line(status: int, reason: str | None, version: str = "1.1") -> bytes:
+    phrase = reason_for(status) if reason is None else reason
+    return f"HTTP/{version} {status} {phrase}\r\n".encode("latin-1", "replace")
+
+
+def header_block(headers: Iterable[tuple[str, str]]) -> bytes:
+    """Header lines and the empty line that ends a head; values as UTF-8."""
+    return b"".join(f"{name}: ".encode("latin-1") + value.encode("utf-8") + b"\r\n" for name, value in headers) + b"\r\n"
+
+
+def http_date(seconds: float) -> str:
+    return formatdate(seconds, usegmt=True)
+
+
+def chunk(data: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def last_chunk(trailers: Iterable[tuple[str, str]] = ()) -> bytes:
+    return b"0\r\n" + header_block(trailers)
+
+
+def has_header(headers: Iterable[tuple[str, str]], name: str) -> bool:
+    name = name.lower()
+    return any(n.lower() == name for n, _ in headers)
+
+
+def header_value(headers: Iterable[tuple[str, str]], name: str) -> str | None:
+    name = name.lower()
+    for n, v in headers:
+        if n.lower() == name:
+            return v
+    return None
