@@ -102,14 +102,14 @@ def _load_documents(data: str | bytes, file: str, root: str | None, problems: li
     stem = os.path.splitext(os.path.basename(file))[0]
     result = []
     for document in documents:
-        shape_problems = list(_shape_problems(document))
-        problems += shape_problems
-        if shape_problems:
-            continue
-        builder = _Builder(document, root, default_name=stem)
+        broken: set[tuple] = set()
+        for problem, path in _shape_problems(document):
+            problems.append(problem)
+            broken.add(path)
+        builder = _Builder(document, root, default_name=stem, broken=broken)
         behaviour = builder.behaviour()
         problems += builder.problems
-        if not builder.problems:
+        if not builder.problems and not broken:
             result.append(behaviour)
     return result
 
@@ -141,9 +141,10 @@ def _validator():
     return _VALIDATOR
 
 
-def _shape_problems(document: Document) -> Iterable[Problem]:
+def _shape_problems(document: Document) -> Iterable[tuple[Problem, tuple]]:
     for error in _validator().iter_errors(document.value):
-        yield from _explain(error, document)
+        for problem in _explain(error, document):
+            yield problem, tuple(error.absolute_path)
 
 
 def _explain(error, document: Document) -> Iterable[Problem]:
@@ -239,7 +240,8 @@ def _describe(value: object) -> str:
 class _Builder:
     """Turns one schema-valid document into a ``Behaviour``, collecting problems."""
 
-    def __init__(self, document: Document, root: str | None, default_name: str):
+    def __init__(self, document: Document, root: str | None, default_name: str, broken: set[tuple] = frozenset()):
+        self.broken = broken  # paths with shape errors: the parts below them are not built
         self.document = document
         self.root = root
         self.default_name = default_name
@@ -249,20 +251,28 @@ class _Builder:
     def fail(self, path: tuple, message: str, key: bool = False) -> None:
         self.problems.append(Problem(self.document.where(path, key=key), message))
 
-    def behaviour(self) -> model.Behaviour:
+    def is_broken(self, path: tuple) -> bool:
+        return any(b[: len(path)] == path or path[: len(b)] == b for b in self.broken)
+
+    def behaviour(self) -> model.Behaviour | None:
         raw = self.document.value
-        assert isinstance(raw, dict)
-        for name, spec in raw.get("params", {}).items():
+        if not isinstance(raw, dict) or () in self.broken and not ({"script", "sequence"} & set(raw)):
+            return None
+        for name, spec in raw.get("params", {}).items() if not self.is_broken(("params",)) else ():
             self.params[name] = self.param(("params", name), name, spec)
-        if "script" in raw:
+        scripts: tuple = ()
+        if isinstance(raw.get("script"), list):
             scripts = (self.script(("script",), raw["script"]),)
-        else:
-            scripts = tuple(self.script(("sequence", i), s) for i, s in enumerate(raw["sequence"]))
+        elif isinstance(raw.get("sequence"), list):
+            scripts = tuple(self.script(("sequence", i), s) for i, s in enumerate(raw["sequence"]) if isinstance(s, list))
+        match = model.Match() if self.is_broken(("match",)) else self.match(raw.get("match", {}))
+        if self.broken:
+            return None
         return model.Behaviour(
             name=raw.get("name", self.default_name),
             summary=raw.get("summary", ""),
             references=tuple(raw.get("references", ())),
-            match=self.match(raw.get("match", {})),
+            match=match,
             params=tuple(self.params.values()),
             scripts=scripts,
             location=self.document.start,
@@ -305,11 +315,13 @@ class _Builder:
         """A literal or ``${param}`` of a compatible type, within the server's bounds."""
         if isinstance(raw, str) and (ref := single_reference(raw.strip())) is not None:
             param = self.params.get(ref)
-            allowed = {"duration": {"duration"}, "size": {"size", "integer"}, "count": {"integer"}}[kind]
+            allowed = {"duration": {"duration"}, "size": {"size", "integer"}, "count": {"integer"}, "status": {"integer"}}[kind]
             if param is None:
                 self.fail(path, f"unknown param ${{{ref}}}; declare it under `params`")
             elif param.type not in allowed:
                 self.fail(path, f"param {ref!r} is a {param.type}; a {kind} is needed here")
+            elif kind == "status" and not (100 <= param.minimum and param.maximum <= 599):  # type: ignore[operator]
+                self.fail(path, f"param {ref!r} is used as a status: give it min >= 100 and max <= 599")
             return model.ParamRef(ref)
         try:
             if kind == "duration":
@@ -317,13 +329,16 @@ class _Builder:
                 bound: float = limits.MAX_DURATION
             elif kind == "size":
                 value, bound = parse_size(raw), limits.MAX_BODY_SIZE
+            elif kind == "status":
+                return parse_integer(raw)  # the schema bounds literal statuses
             else:
                 value, bound = parse_integer(raw), limits.MAX_COUNT
         except ValueError as error:
             self.fail(path, str(error))
             return 0
         if value > bound:
-            self.fail(path, f"{raw!r} is above the limit of {bound:g}{'s' if kind == 'duration' else ''}")
+            shown = {"duration": f"{bound:g}s", "size": f"{bound} bytes (64 MiB)"}.get(kind, str(bound))
+            self.fail(path, f"{raw!r} is above the limit of {shown}")
         return value
 
     def template(self, path: tuple, text: str):
@@ -376,6 +391,8 @@ class _Builder:
     def script(self, path: tuple, steps: list) -> tuple[model.Step, ...]:
         built = []
         for index, step in enumerate(steps):
+            if self.is_broken(path + (index,)) or not isinstance(step, dict) or len(step) != 1:
+                continue
             (kind, value), = step.items()
             built.append(getattr(self, "step_" + kind)(path + (index, kind), value))
         return tuple(built)
@@ -401,8 +418,8 @@ class _Builder:
         return model.ReadBody(None if limit is None else self.num(path + ("bytes",), limit, "size"))
 
     def step_respond(self, path, value):
-        if isinstance(value, int):
-            return model.Respond(value)
+        if not isinstance(value, dict):
+            return model.Respond(self.num(path, value, "status"))
         sources = [k for k in ("body", "body_file", "body_size") if k in value]
         if len(sources) > 1:
             self.fail(path + (sources[1],), f"give only one of body, body_file or body_size (not {' and '.join(sources)})", key=True)
@@ -424,7 +441,7 @@ class _Builder:
         if "trailers" in value and chunk_size is None:
             self.fail(path + ("trailers",), "trailers need `chunked: true`", key=True)
         return model.Respond(
-            status=value["status"],
+            status=self.num(path + ("status",), value["status"], "status"),
             reason=value.get("reason"),
             headers=self.headers(path + ("headers",), value.get("headers")),
             body=body,
@@ -435,10 +452,10 @@ class _Builder:
         )
 
     def step_head(self, path, value):
-        if isinstance(value, int):
-            return model.Head(value)
+        if not isinstance(value, dict):
+            return model.Head(self.num(path, value, "status"))
         return model.Head(
-            status=value["status"],
+            status=self.num(path + ("status",), value["status"], "status"),
             reason=value.get("reason"),
             headers=self.headers(path + ("headers",), value.get("headers")),
             auto_headers=value.get("auto_headers", True),

@@ -105,7 +105,7 @@ class ReadBody:
 
 @dataclass(frozen=True)
 class Respond:
-    status: int
+    status: Num
     reason: str | None = None
     headers: tuple[Header, ...] = ()
     body: BodySource | None = None
@@ -117,7 +117,7 @@ class Respond:
 
 @dataclass(frozen=True)
 class Head:
-    status: int
+    status: Num
     reason: str | None = None
     headers: tuple[Header, ...] = ()
     auto_headers: bool = True

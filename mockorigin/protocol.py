@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Callable
 
 from twisted.internet import error as net_error
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IDelayedCall, IHalfCloseableProtocol, IPushProducer, IReactorTime
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
@@ -34,6 +35,8 @@ log = Logger()
 
 
 class OriginFactory(Factory):
+    noisy = False  # no "Starting factory" lines
+
     def __init__(
         self,
         state: ServerState,
@@ -47,6 +50,22 @@ class OriginFactory(Factory):
         self.limits = limits or ConnectionLimits()
         self.connections: set[OriginProtocol] = set()
         self.stopping = False
+        self._when_empty: list[Deferred] = []
+
+    def when_empty(self) -> Deferred:
+        """Fires once no connection is open."""
+        if not self.connections:
+            return succeed(None)
+        waiter: Deferred = Deferred()
+        self._when_empty.append(waiter)
+        return waiter
+
+    def forget(self, protocol: OriginProtocol) -> None:
+        self.connections.discard(protocol)
+        if not self.connections:
+            waiters, self._when_empty = self._when_empty, []
+            for waiter in waiters:
+                waiter.callback(None)
 
     def buildProtocol(self, addr) -> OriginProtocol:
         protocol = OriginProtocol()
@@ -369,7 +388,7 @@ class OriginProtocol(Protocol):
             if self.record is None:
                 self.record = ExchangeRecord(self.connection_id, 0, self.peer, self.accepted_at, self.clock.seconds)
             self._journal(how, stage)
-        self.factory.connections.discard(self)
+        self.factory.forget(self)
 
     def _stage(self) -> str:
         if self.exchange is not None:

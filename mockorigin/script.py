@@ -11,6 +11,7 @@ HTTP/1.1 persistence rules to what actually went out.
 from __future__ import annotations
 
 import functools
+import json
 import os
 from dataclasses import dataclass, field
 from typing import Callable, Generator, Iterator
@@ -96,6 +97,22 @@ class Exchange:
     n: int = 1
     stage: str = "start"  # "3:hang": the step the script stands at, for the journal
 
+    def request_json(self) -> str:
+        """The request as JSON, for echo behaviours (``${request.json}``)."""
+        request = self.request
+        return json.dumps(
+            {
+                "method": request.method,
+                "target": request.target,
+                "path": request.path,
+                "query": request.query,
+                "version": request.version,
+                "headers": [list(pair) for pair in request.raw_headers],
+                "body_length": self.body.length,
+                "body_sha256": self.body.sha256,
+            }
+        )
+
     def value(self, num: model.Num) -> float | int:
         return self.params[num.name] if isinstance(num, model.ParamRef) else num  # type: ignore[return-value]
 
@@ -114,6 +131,8 @@ class Exchange:
             return ",".join(request.query.get(field_name[6:], ()))
         if field_name.startswith("header."):
             return request.header(field_name[7:]) or ""
+        if field_name == "json":
+            return self.request_json()
         return str(
             {
                 "method": request.method,
@@ -196,15 +215,16 @@ def _read_body(step: model.ReadBody, exchange: Exchange) -> Script:
 def _respond(step: model.Respond, exchange: Exchange) -> Script:
     length, pieces = _body(step.body, exchange) if step.body is not None else (0, iter(()))
     chunked = step.chunk_size is not None
+    status = int(exchange.value(step.status))
     headers = [(h.name, exchange.render(h.value)) for h in step.headers]
     if step.auto_headers:
-        _add_auto_headers(headers, exchange, step.status)
-        bodyless = step.status < 200 or step.status in (204, 304)
+        _add_auto_headers(headers, exchange)
+        bodyless = status < 200 or status in (204, 304)
         if chunked and not wire.has_header(headers, "transfer-encoding"):
             headers.append(("Transfer-Encoding", "chunked"))
         elif not chunked and not bodyless and not wire.has_header(headers, "content-length") and not wire.has_header(headers, "transfer-encoding"):
             headers.append(("Content-Length", str(length)))
-    yield from _send_head(step.status, step.reason, headers, exchange)
+    yield from _send_head(status, step.reason, headers, exchange)
     state = exchange.response
     state.chunked = chunked
     if exchange.request.method != "HEAD":
@@ -223,8 +243,8 @@ def _respond(step: model.Respond, exchange: Exchange) -> Script:
 def _head(step: model.Head, exchange: Exchange) -> Script:
     headers = [(h.name, exchange.render(h.value)) for h in step.headers]
     if step.auto_headers:
-        _add_auto_headers(headers, exchange, step.status)
-    yield from _send_head(step.status, step.reason, headers, exchange)
+        _add_auto_headers(headers, exchange)
+    yield from _send_head(int(exchange.value(step.status)), step.reason, headers, exchange)
     state = exchange.response
     state.chunked = "chunked" in (wire.header_value(headers, "transfer-encoding") or "").lower()
     declared = wire.header_value(headers, "content-length")
@@ -272,7 +292,7 @@ def _reset(step: model.Reset, exchange: Exchange) -> Script:
 # --- pieces --------------------------------------------------------------------
 
 
-def _add_auto_headers(headers: list[tuple[str, str]], exchange: Exchange, status: int) -> None:
+def _add_auto_headers(headers: list[tuple[str, str]], exchange: Exchange) -> None:
     if not wire.has_header(headers, "date"):
         headers.append(("Date", wire.http_date(exchange.now())))
     if not wire.has_header(headers, "server"):

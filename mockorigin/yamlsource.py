@@ -99,9 +99,16 @@ def parse_documents(data: bytes | str, name: str) -> tuple[list[Document], list[
         return [], [problem]
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
+        if error.context_mark is not None and "end of stream" in str(error.problem):
+            mark = error.context_mark  # where the unclosed thing began, not the end of the file
         where = _location(name, mark) if mark else Location(name, 1, 1)
-        text = " ".join(str(part) for part in (error.context, error.problem) if part)
-        return [], [Problem(where, text or "invalid YAML")]
+        text = " ".join(str(part) for part in (error.context, error.problem) if part) or "invalid YAML"
+        line = data.split(b"\n")[where.line - 1] if where.line <= data.count(b"\n") + 1 else b""
+        if b"\t" in line[: where.column]:
+            text += " (YAML cannot be indented with tabs; use spaces)"
+        elif "flow" in text and b"${" in line:
+            text += ' (inside {...} or [...], quote placeholders: "${name}")'
+        return [], [Problem(where, text)]
     except yaml.YAMLError as error:  # reader errors: bad bytes or encoding
         position = getattr(error, "position", None)
         where = _offset_location(data, name, position) if position is not None else Location(name, 1, 1)
