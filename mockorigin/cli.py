@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--listen", action="append", metavar="ENDPOINT", help="Twisted endpoint string, repeatable (default: tcp:8080:interface=127.0.0.1)")
     serve.add_argument("--ready-file", metavar="FILE", help='written atomically once listening: {"pid", "urls", "admin"}')
     serve.add_argument("--journal", metavar="FILE", help="append one JSON line per finished exchange")
+    serve.add_argument("--grace", type=float, default=5.0, metavar="SECONDS", help="on SIGTERM, how long running scripts may finish before the rest is aborted (default 5)")
     serve.add_argument("--quiet", action="store_true", help="no line per request on stderr")
 
     check = commands.add_parser("check", help="validate behaviour files; exit 2 with FILE:LINE:COL lines on any problem")
@@ -119,9 +120,11 @@ def _serve(options) -> int:
     journal = Journal(sink=sink)
     if not options.quiet:
         journal.listeners.append(_access_line)
-    service = OriginService(
-        reactor, ServerState(behaviours), options.listen or [], journal, limit_values.ConnectionLimits(), options.ready_file
-    )
+    if not 0 <= options.grace <= limit_values.MAX_DURATION:
+        print(f"mockorigin: --grace must be between 0 and {limit_values.MAX_DURATION:g} seconds", file=sys.stderr)
+        return EXIT_USAGE
+    limits = limit_values.ConnectionLimits(shutdown_grace=options.grace)
+    service = OriginService(reactor, ServerState(behaviours), options.listen or [], journal, limits, options.ready_file)
     outcome = {"code": EXIT_OK}
 
     def start() -> None:
