@@ -105,11 +105,14 @@ class OriginProtocol(Protocol):
         except (AttributeError, OSError, NotImplementedError):
             pass
         self.transport.registerProducer(self, True)
-        self._start_timer("idle", self.limits.idle_timeout, self._idle_timeout)
+        self.deadline: tuple[float, Callable[[], None]] | None = None
+        self._set_deadline(self.limits.idle_timeout, self._idle_timeout)
 
     # --- reading -------------------------------------------------------------
 
     def dataReceived(self, data: bytes) -> None:
+        if self.ended_by_server is not None:
+            return  # closing: nothing more is read or answered
         if self.record is None and self.exchange is None:
             self._begin_record()
         self._handle(self.reader.feed(data))
@@ -131,13 +134,12 @@ class OriginProtocol(Protocol):
         self.record = ExchangeRecord(self.connection_id, 0, self.peer, self.accepted_at, self.clock.seconds)
         if self.reader.in_head:
             self.record.head_started()
-            self._cancel_timer("idle")
-            self._start_timer("head", self.limits.head_deadline, self._head_timeout)
+            self._set_deadline(self.limits.head_deadline, self._head_timeout)
 
     def _handle(self, events) -> None:
         for event in events:
             if isinstance(event, HeadReceived):
-                self._cancel_timer("head")
+                self._set_deadline(None)
                 self._begin_exchange(event.request)
             elif isinstance(event, BodyReceived):
                 self._body_arrived(event.data)
@@ -151,11 +153,12 @@ class OriginProtocol(Protocol):
         self.exchange.body.add(data)
         self.record.body(len(data))
         if self.awaiting_body is not False:
-            self._cancel_timer("body")
             if self._body_satisfied():
                 self._advance()
             else:
-                self._start_timer("body", self.limits.body_idle_timeout, self._body_timeout)
+                self._set_deadline(self.limits.body_idle_timeout, self._body_timeout)
+        elif self.draining:
+            self._set_deadline(self.limits.body_idle_timeout, self._body_timeout)
 
     def _body_complete(self) -> None:
         assert self.exchange is not None and self.record is not None
@@ -214,7 +217,7 @@ class OriginProtocol(Protocol):
         """Carry out commands until one has to wait."""
         self.awaiting_body = False
         self.hanging = False
-        self._cancel_timer("body")
+        self.deadline = None
         while self.script is not None:
             if self.write_paused:
                 self.blocked_on_write = True
@@ -254,7 +257,7 @@ class OriginProtocol(Protocol):
                 return True
             if self.read_closed:
                 return True  # the client has sent all it will
-            self._start_timer("body", self.limits.body_idle_timeout, self._body_timeout)
+            self._set_deadline(self.limits.body_idle_timeout, self._body_timeout)
             return False
         if isinstance(command, script.HangUntil):
             return self._hang(command)
@@ -311,16 +314,15 @@ class OriginProtocol(Protocol):
             self._close("completed")  # the client may be waiting for a 100 that will never come
             return
         self.draining = True  # read and discard the rest of the body, then go on
-        self._start_timer("body", self.limits.body_idle_timeout, self._body_timeout)
+        self._set_deadline(self.limits.body_idle_timeout, self._body_timeout)
 
     def _finish_exchange(self) -> None:
         """The exchange is over and the connection persists: on to the next request."""
         self.draining = False
-        self._cancel_timer("body")
         self._journal("completed", "done")
         self.exchange = None
         self._resume_reading("buffer")
-        self._start_timer("idle", self.limits.idle_timeout, self._idle_timeout)
+        self._set_deadline(self.limits.idle_timeout, self._idle_timeout)
         if self.reader.has_partial_head:
             self._begin_record()
         self._handle(self.reader.next_request())
@@ -431,14 +433,38 @@ class OriginProtocol(Protocol):
 
     # --- timers ------------------------------------------------------------------
 
-    def _start_timer(self, name: str, seconds: float, action: Callable[[], None]) -> None:
-        self._cancel_timer(name)
+    def _set_deadline(self, seconds: float | None, action: Callable[[], None] | None = None) -> None:
+        """The idle, head and body deadlines: only one applies at a time, so one lazily
+        re-armed watchdog covers them, and a busy connection costs no timer work per request."""
+        if seconds is None or action is None:
+            self.deadline = None
+            return
+        at = self.clock.seconds() + seconds
+        self.deadline = (at, action)
+        watchdog = self.timers.get("deadline")
+        if watchdog is None:
+            self._start_timer("deadline", seconds, self._check_deadline)
+        elif watchdog.getTime() > at:
+            watchdog.reset(seconds)
 
-        def fire() -> None:
-            self.timers.pop(name, None)
+    def _check_deadline(self) -> None:
+        if self.deadline is None:
+            return
+        at, action = self.deadline
+        remaining = at - self.clock.seconds()
+        if remaining > 0:
+            self._start_timer("deadline", remaining, self._check_deadline)
+        else:
+            self.deadline = None
             action()
 
-        self.timers[name] = self.clock.callLater(seconds, fire)
+    def _start_timer(self, name: str, seconds: float, action: Callable[[], None]) -> None:
+        self._cancel_timer(name)
+        self.timers[name] = self.clock.callLater(seconds, self._fire_timer, name, action)
+
+    def _fire_timer(self, name: str, action: Callable[[], None]) -> None:
+        self.timers.pop(name, None)
+        action()
 
     def _cancel_timer(self, name: str) -> None:
         timer = self.timers.pop(name, None)

@@ -21,7 +21,7 @@ import h11
 from mockorigin.limits import ConnectionLimits
 
 
-@dataclass
+@dataclass(slots=True)
 class Request:
     method: str
     target: str
@@ -70,6 +70,8 @@ Event = HeadReceived | BodyReceived | BodyComplete | BadRequest
 
 class Body:
     """A request body as it streams: counted and hashed, only a prefix kept."""
+
+    __slots__ = ("length", "prefix", "complete", "_keep", "_hash")
 
     def __init__(self, keep: int):
         self.length = 0

@@ -73,7 +73,7 @@ class ParamError(ValueError):
         self.name = name
 
 
-@dataclass
+@dataclass(slots=True)
 class ResponseState:
     final_status: int | None = None
     headers: list[tuple[str, str]] = field(default_factory=list)
@@ -86,7 +86,7 @@ class ResponseState:
     interims: list[int] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Exchange:
     request: Request
     request_id: int

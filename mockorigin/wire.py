@@ -30,8 +30,16 @@ def header_block(headers: Iterable[tuple[str, str]]) -> bytes:
     return b"".join(f"{name}: ".encode("latin-1") + value.encode("utf-8") + b"\r\n" for name, value in headers) + b"\r\n"
 
 
+_date_cache: tuple[int, str] = (-1, "")
+
+
 def http_date(seconds: float) -> str:
-    return formatdate(seconds, usegmt=True)
+    """The IMF-fixdate for ``seconds``, formatted once per second."""
+    global _date_cache
+    whole = int(seconds)
+    if _date_cache[0] != whole:
+        _date_cache = (whole, formatdate(whole, usegmt=True))
+    return _date_cache[1]
 
 
 def chunk(data: bytes) -> bytes:

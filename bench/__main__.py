@@ -1,0 +1,207 @@
+"""`make bench`: mockorigin against bare Twisted, measured in the same run on this machine.
+
+Prints a table and writes results/bench.json. Figures are ratios to a baseline
+measured minutes apart on the same machine, because these machines are shared
+and absolute numbers drift. The server runs on CPU 0 and the load on CPU 1 when
+`taskset` is available. Throughput uses `wrk` when it is installed (Debian
+package `wrk`) and a Python load generator otherwise (which compresses the
+ratio towards 1, as the generator itself is the bottleneck).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BEHAVIOURS = ROOT / "bench" / "behaviours"
+HOST = "127.0.0.1"
+
+
+def _raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def _pin(cpu: int) -> list[str]:
+    return ["taskset", "-c", str(cpu)] if shutil.which("taskset") and os.cpu_count() and os.cpu_count() > 1 else []
+
+
+@contextmanager
+def server(kind: str):
+    """A server process on a free port: ('mockorigin' | 'bare') -> (port, pid)."""
+    folder = Path(tempfile.mkdtemp(prefix="mockorigin-bench-"))
+    if kind == "mockorigin":
+        ready = folder / "ready.json"
+        command = [sys.executable, "-m", "mockorigin", "serve", "--quiet", "--listen", "tcp:0:interface=127.0.0.1", "--ready-file", str(ready), str(BEHAVIOURS)]
+    else:
+        ready = folder / "port"
+        command = [sys.executable, "-m", "bench.baseline", str(ready)]
+    process = subprocess.Popen(_pin(0) + command, cwd=ROOT, stderr=subprocess.DEVNULL, preexec_fn=_raise_fd_limit)
+    deadline = time.monotonic() + 20
+    while not ready.exists() or not ready.read_text().strip():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{kind} server did not start")
+        time.sleep(0.01)
+    text = ready.read_text()
+    port = int(text) if kind == "bare" else int(json.loads(text)["urls"][0].rsplit(":", 1)[1].strip("/"))
+    try:
+        yield port, process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def load(*args: str, timeout: float = 300) -> dict:
+    output = subprocess.run(_pin(1) + [sys.executable, "-m", "bench.load", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=True)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def throughput(port: int, seconds: float) -> tuple[float, str]:
+    if shutil.which("wrk"):
+        output = subprocess.run(
+            _pin(1) + ["wrk", "-t1", "-c50", f"-d{seconds:g}s", f"http://{HOST}:{port}/plain"], capture_output=True, text=True, timeout=seconds + 60, check=True
+        ).stdout
+        return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)), "wrk -t1 -c50"
+    return load("throughput", HOST, str(port), "50", str(seconds))["requests_per_second"], "python asyncio, 50 connections"
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def open_fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def memory_per_connection(kind: str, connections: int) -> float:
+    """KiB of server RSS per connection held in a hang."""
+    with server(kind) as (port, pid):
+        time.sleep(0.3)
+        before = rss_kib(pid)
+        fds_before = open_fds(pid)
+        holder = subprocess.Popen(
+            _pin(1) + [sys.executable, "-m", "bench.load", "hold", HOST, str(port), str(connections), "/hang", "120"],
+            cwd=ROOT, stdout=subprocess.PIPE, text=True, preexec_fn=_raise_fd_limit,
+        )
+        try:
+            assert holder.stdout is not None
+            json.loads(holder.stdout.readline())  # all connected
+            deadline = time.monotonic() + 60
+            while open_fds(pid) < fds_before + connections and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(1.0)
+            after = rss_kib(pid)
+            accepted = open_fds(pid) - fds_before
+        finally:
+            holder.terminate()
+            holder.wait()
+        return (after - before) / max(accepted, 1)
+
+
+def time_to_ready(runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        folder = Path(tempfile.mkdtemp(prefix="mockorigin-ready-"))
+        ready = folder / "ready.json"
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mockorigin", "serve", "--quiet", "--listen", "tcp:0:interface=127.0.0.1", "--ready-file", str(ready)],
+            cwd=ROOT, stderr=subprocess.DEVNULL,
+        )
+        while not ready.exists():
+            if time.perf_counter() - started > 20:
+                break
+            time.sleep(0.002)
+        times.append(time.perf_counter() - started)
+        process.terminate()
+        process.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+    return times
+
+
+def python_startup(runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--seconds", type=float, default=10, help="per throughput run")
+    parser.add_argument("--connections", type=int, default=1000, help="in flight for the lateness runs")
+    parser.add_argument("--hang-connections", type=int, default=10000)
+    parser.add_argument("--quick", action="store_true", help="small numbers, to check the bench itself runs")
+    options = parser.parse_args(argv)
+    if options.quick:
+        options.seconds, options.connections, options.hang_connections = 2, 100, 500
+    _raise_fd_limit()
+    results: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
+
+    rates = {}
+    for kind in ("bare", "mockorigin", "bare", "mockorigin"):  # interleaved, best of two
+        with server(kind) as (port, _pid):
+            rate, tool = throughput(port, options.seconds)
+        rates[kind] = max(rates.get(kind, 0), rate)
+    results["a_throughput"] = {"tool": tool, "bare_rps": rates["bare"], "mockorigin_rps": rates["mockorigin"], "ratio": rates["mockorigin"] / rates["bare"], "target": ">= 0.6"}
+
+    lateness = {}
+    for mode in ("continue", "processing"):
+        for kind in ("bare", "mockorigin"):
+            with server(kind) as (port, _pid):
+                lateness[(mode, kind)] = load(mode, HOST, str(port), str(options.connections))
+    results["b_lateness"] = {
+        mode: {
+            "bare": lateness[(mode, "bare")],
+            "mockorigin": lateness[(mode, "mockorigin")],
+            "p99_ratio": lateness[(mode, "mockorigin")]["p99"] / max(lateness[(mode, "bare")]["p99"], 1e-4),
+        }
+        for mode in ("continue", "processing")
+    }
+    results["b_lateness"]["target"] = "p99 within 1.5x bare"
+
+    memory = {kind: memory_per_connection(kind, options.hang_connections) for kind in ("bare", "mockorigin")}
+    results["c_memory_kib_per_hanging_connection"] = {**memory, "connections": options.hang_connections, "target": "< 4 KiB"}
+
+    ready = time_to_ready(5)
+    results["d_launch_to_ready_s"] = {"median": statistics.median(ready), "max": max(ready), "python_startup": python_startup(5), "target": "< 0.35 s"}
+
+    (ROOT / "results").mkdir(exist_ok=True)
+    (ROOT / "results" / "bench.json").write_text(json.dumps(results, indent=1))
+    a, b, c, d = results["a_throughput"], results["b_lateness"], results["c_memory_kib_per_hanging_connection"], results["d_launch_to_ready_s"]
+    print(f"(a) keep-alive req/s ({a['tool']}): mockorigin {a['mockorigin_rps']:.0f}, bare Twisted {a['bare_rps']:.0f}, ratio {a['ratio']:.2f} (target >= 0.6)")
+    for mode, label in (("continue", "100 Continue after 200 ms"), ("processing", "102 every 100 ms")):
+        m, bare = b[mode]["mockorigin"], b[mode]["bare"]
+        print(
+            f"(b) lateness of {label}, {options.connections} in flight: mockorigin p50 {m['p50']*1000:.1f} ms p99 {m['p99']*1000:.1f} ms max {m['max']*1000:.1f} ms; "
+            f"bare p50 {bare['p50']*1000:.1f} p99 {bare['p99']*1000:.1f} max {bare['max']*1000:.1f}; p99 ratio {b[mode]['p99_ratio']:.2f} (target <= 1.5)"
+        )
+    print(f"(c) memory per hanging connection ({c['connections']}): mockorigin {c['mockorigin']:.1f} KiB, bare Twisted {c['bare']:.1f} KiB (target < 4 KiB)")
+    print(f"(d) launch to ready file: median {d['median']:.3f} s, max {d['max']:.3f} s; bare python startup {d['python_startup']:.3f} s (target < 0.35 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
