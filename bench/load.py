@@ -33,7 +33,12 @@ async def throughput(host: str, port: int, connections: int, seconds: float) -> 
         reader, writer = await asyncio.open_connection(host, port)
         while time.perf_counter() < stop_at:
             writer.write(REQUEST)
-            await _read_response(reader)
+            try:
+                await _read_response(reader)
+            except (asyncio.IncompleteReadError, ConnectionError):  # the server closed: reconnect
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
+                continue
             done += 1
         writer.close()
 

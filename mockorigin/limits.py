@@ -29,6 +29,6 @@ class ConnectionLimits:
     max_headers: int = 100  # 431
     body_prefix_kept: int = 64 * 1024  # the rest is counted and hashed, not kept
     max_buffered: int = 16 * 1024  # pipelined bytes held before reading pauses
-    max_requests: int = 1000  # per connection, then Connection: close
+    max_requests: int = 0  # per connection, then close; 0: no cap (an unannounced close is a reuse race no script asked for)
     max_hang: float = MAX_DURATION  # an open-ended hang is cut after this
     shutdown_grace: float = 5.0  # on SIGTERM, scripts get this long to finish

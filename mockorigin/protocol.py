@@ -301,7 +301,7 @@ class OriginProtocol(Protocol):
             script.keep_alive(exchange)
             and not self.read_closed
             and not self.factory.stopping
-            and self.requests < self.limits.max_requests
+            and not (self.limits.max_requests and self.requests >= self.limits.max_requests)
         )
         if not persistent:
             self._close("completed")

@@ -1,0 +1,105 @@
+"""The README's examples, run: what it shows is what the program does."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+from mockorigin.loader import load_text
+
+from .conftest import ROOT, require_program
+from .test_e2e_curl import journal_entry, marker
+
+README = (ROOT / "README.md").read_text()
+
+
+def blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, re.S)
+
+
+def test_readme_gives_the_two_setup_commands():
+    setup = blocks("sh")[0]
+    assert "make serve" in setup and "make test" in setup
+
+
+@pytest.mark.parametrize("text", blocks("yaml"))
+def test_yaml_examples_load(text):
+    assert load_text(text, "README.md")
+
+
+def curl_lines(block: str) -> list[tuple[list[str], str]]:
+    lines = []
+    for line in block.splitlines():
+        if line.startswith("$ curl"):
+            command, _, comment = line[2:].partition("#")
+            lines.append((shlex.split(command), comment))
+    return lines
+
+
+@pytest.mark.e2e
+def test_try_it_commands_succeed(catalogue_server):
+    require_program("curl")
+    commands = curl_lines(blocks("console")[0])
+    assert len(commands) >= 7
+    for argv, _ in commands:
+        argv = [arg.replace("http://127.0.0.1:8080", catalogue_server.url) for arg in argv]
+        result = subprocess.run(argv + ["-sS", "-o", "/dev/null", "-w", "%{http_code}"], capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0 and result.stdout.startswith(("200", "413")), (argv, result.stderr)
+
+
+@pytest.mark.e2e
+def test_bad_ending_commands_end_as_documented(catalogue_server):
+    require_program("curl")
+    commands = curl_lines(blocks("console")[1])
+    assert len(commands) == 3
+    for argv, comment in commands:
+        expected = int(re.search(r"curl: \((\d+)\)", comment).group(1))
+        argv = [arg.replace("http://127.0.0.1:8080", catalogue_server.url).replace("-m 2", "-m 0.5") for arg in argv]
+        argv = [a if a != "2" else "0.5" for a in argv]
+        result = subprocess.run(argv + ["-sS", "-o", "/dev/null"], capture_output=True, text=True, timeout=30)
+        assert result.returncode == expected, (argv, result.stderr)
+
+
+def test_check_transcript_matches_the_program():
+    transcript = blocks("console")[2].strip().splitlines()
+    assert transcript[0] == "$ mockorigin check tests/data/broken"
+    result = subprocess.run([sys.executable, "-m", "mockorigin", "check", "tests/data/broken"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    actual = result.stderr.splitlines()
+    shown = [line for line in transcript[1:] if line != "..."]
+    assert all(line in actual for line in shown), set(shown) - set(actual)
+    assert actual[-1] == transcript[-1] and result.returncode == 2
+
+
+def shape(value):
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    return type(value).__name__ if value is not None else None
+
+
+@pytest.mark.e2e
+def test_journal_example_has_the_shape_of_a_real_entry(catalogue_server):
+    require_program("curl")
+    example = json.loads(blocks("json")[0])
+    mark = marker()
+    subprocess.run(
+        ["curl", "-sS", "-H", "Expect: 100-continue", "--expect100-timeout", "3", "--data-binary", "hello", f"{catalogue_server.url}/continue/delayed?delay=100ms&m={mark}"],
+        capture_output=True, timeout=30, check=True,
+    )
+    real = journal_entry(catalogue_server, mark)
+    assert set(example) == set(real)
+    for key in ("request", "times", "ended", "facts"):
+        assert set(example[key]) == set(real[key]), key
+
+
+def test_every_documented_option_exists():
+    usage = re.search(r"```\nmockorigin serve.*?```", README, re.S).group(0)
+    options = set(re.findall(r"(--[a-z-]+)", usage))
+    for command in ("serve", "check", "list"):
+        help_text = subprocess.run([sys.executable, "-m", "mockorigin", command, "--help"], capture_output=True, text=True, cwd=ROOT, timeout=60).stdout
+        options -= set(re.findall(r"(--[a-z-]+)", help_text))
+    assert options == set()
