@@ -17,74 +17,110 @@ log = Logger()
 
 
 class ExchangeRecord:
-    """One request (or one connection that ended before a whole request)."""
+    """One request (or one connection that ended before a whole request).
+
+    Plain slots while the exchange runs; the JSON-ready dict is built once, in ``finish``.
+    """
+
+    __slots__ = (
+        "_clock", "_accepted_at", "id", "connection", "client", "behaviour", "request", "body_length",
+        "body_sha256", "body_complete", "head_started_at", "head_at", "first_body_at", "last_body_at",
+        "interims", "final_status", "final_at", "ended_how", "ended_stage", "ended_at", "problems",
+    )
 
     def __init__(self, connection_id: int, request_id: int, peer: str, accepted_at: float, clock: Callable[[], float]):
         self._clock = clock
         self._accepted_at = accepted_at
-        self.data: dict = {
-            "id": request_id,
-            "connection": connection_id,
-            "client": peer,
-            "behaviour": None,
-            "request": None,
-            "times": {"head_started": None, "head": None, "first_body_byte": None, "last_body_byte": None},
-            "interims": [],
-            "final": None,
-            "ended": None,
-            "problems": [],
-        }
+        self.id = request_id
+        self.connection = connection_id
+        self.client = peer
+        self.behaviour: str | None = None
+        self.request = None
+        self.body_length = 0
+        self.body_sha256: str | None = None
+        self.body_complete = False
+        self.head_started_at: float | None = None
+        self.head_at: float | None = None
+        self.first_body_at: float | None = None
+        self.last_body_at: float | None = None
+        self.interims: list[dict] = []
+        self.final_status: int | None = None
+        self.final_at: float | None = None
+        self.ended_how: str | None = None
+        self.ended_stage: str | None = None
+        self.ended_at: float | None = None
+        self.problems: list[str] = []
 
     def now(self) -> float:
         return round(self._clock() - self._accepted_at, 6)
 
     def head_started(self) -> None:
-        if self.data["times"]["head_started"] is None:
-            self.data["times"]["head_started"] = self.now()
+        if self.head_started_at is None:
+            self.head_started_at = self.now()
 
     def head(self, request, behaviour: str | None) -> None:
-        self.data["times"]["head"] = self.now()
-        self.data["behaviour"] = behaviour
-        self.data["request"] = {
-            "method": request.method,
-            "target": request.target,
-            "version": request.version,
-            "headers": [list(pair) for pair in request.raw_headers],
-            "body_length": 0,
-            "body_sha256": None,
-            "body_complete": False,
-        }
+        self.head_at = self.now()
+        self.behaviour = behaviour
+        self.request = request
 
     def body(self, length: int) -> None:
-        times = self.data["times"]
-        if length and times["first_body_byte"] is None:
-            times["first_body_byte"] = self.now()
         if length:
-            times["last_body_byte"] = self.now()
-        if self.data["request"] is not None:
-            self.data["request"]["body_length"] += length
+            now = self.now()
+            if self.first_body_at is None:
+                self.first_body_at = now
+            self.last_body_at = now
+            self.body_length += length
 
-    def body_complete(self, sha256: str) -> None:
-        if self.data["request"] is not None:
-            self.data["request"].update(body_sha256=sha256, body_complete=True)
+    def body_complete_with(self, sha256: str) -> None:
+        self.body_sha256 = sha256
+        self.body_complete = True
 
     def interim(self, status: int) -> None:
-        self.data["interims"].append({"status": status, "at": self.now()})
+        self.interims.append({"status": status, "at": self.now()})
 
     def final(self, status: int) -> None:
-        self.data["final"] = {"status": status, "at": self.now()}
+        self.final_status = status
+        self.final_at = self.now()
 
     def problem(self, text: str) -> None:
-        self.data["problems"].append(text)
+        self.problems.append(text)
 
     def ended(self, how: str, stage: str) -> None:
-        """``how``: completed, client closed, client reset, server closed, server reset, hang cut, bad request."""
-        if self.data["ended"] is None:
-            self.data["ended"] = {"how": how, "stage": stage, "at": self.now()}
+        """``how``: completed, client closed, client reset, server closed, server reset, hang cut."""
+        if self.ended_how is None:
+            self.ended_how, self.ended_stage, self.ended_at = how, stage, self.now()
 
     def finish(self) -> dict:
-        self.data["facts"] = client_facts(self.data)
-        return self.data
+        request = self.request
+        entry = {
+            "id": self.id,
+            "connection": self.connection,
+            "client": self.client,
+            "behaviour": self.behaviour,
+            "request": None
+            if request is None
+            else {
+                "method": request.method,
+                "target": request.target,
+                "version": request.version,
+                "headers": [list(pair) for pair in request.raw_headers],
+                "body_length": self.body_length,
+                "body_sha256": self.body_sha256,
+                "body_complete": self.body_complete,
+            },
+            "times": {
+                "head_started": self.head_started_at,
+                "head": self.head_at,
+                "first_body_byte": self.first_body_at,
+                "last_body_byte": self.last_body_at,
+            },
+            "interims": self.interims,
+            "final": None if self.final_status is None else {"status": self.final_status, "at": self.final_at},
+            "ended": {"how": self.ended_how, "stage": self.ended_stage, "at": self.ended_at},
+            "problems": self.problems,
+        }
+        entry["facts"] = client_facts(entry)
+        return entry
 
 
 def client_facts(entry: dict) -> dict:

@@ -10,16 +10,15 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, Protocol, Sequence
 
 from mockorigin import model
 
 REGEX_TIMEOUT = 0.1  # seconds per match
 
 
-@dataclass(frozen=True)
-class RequestView:
-    """What matching looks at; header names lower-case, values decoded."""
+class RequestView(Protocol):
+    """What matching looks at (a ``request.Request`` has it); header names lower-case."""
 
     method: str
     path: str
@@ -74,16 +73,29 @@ def _glob_to_regex(pattern: str) -> str:
 
 
 class Router:
-    """An immutable routing table over one loaded set of behaviours."""
+    """An immutable routing table over one loaded set of behaviours.
+
+    Exact paths are looked up in a dict; each path's candidates (its exact
+    behaviours plus every pattern behaviour) are merged in priority order once,
+    when the table is built, so a request checks only behaviours that could match.
+    """
 
     def __init__(self, behaviours: Sequence[model.Behaviour]):
         self.behaviours = tuple(behaviours)
         ordered = sorted(enumerate(self.behaviours), key=lambda pair: (-pair[1].match.priority, pair[0]))
-        self._rules = [(b, compile_path(b.match.path) if b.match.path else None) for _, b in ordered]
+        rules = [(b, compile_path(b.match.path) if b.match.path and b.match.path.kind != "exact" else None) for _, b in ordered]
+        self._patterns = [rule for rule in rules if not _is_exact(rule[0])]
+        self._by_path: dict[str, list] = {}
+        for rule in rules:
+            if _is_exact(rule[0]):
+                path = rule[0].match.path.pattern  # type: ignore[union-attr]
+                self._by_path.setdefault(path, [])
+        for path in self._by_path:
+            self._by_path[path] = [r for r in rules if not _is_exact(r[0]) or r[0].match.path.pattern == path]  # type: ignore[union-attr]
 
     def route(self, request: RequestView) -> Routed:
         routed = Routed(None)
-        for behaviour, path_matches in self._rules:
+        for behaviour, path_matches in self._by_path.get(request.path, self._patterns):
             if not _matches_rest(behaviour.match, request):
                 continue
             if path_matches is not None:
@@ -102,6 +114,10 @@ class Router:
         by_path = {b.match.path.pattern: b.name for b in self.behaviours if b.match.path}
         near = difflib.get_close_matches(path, list(by_path), n=limit, cutoff=0.4)
         return [f"{by_path[p]} ({p})" for p in near]
+
+
+def _is_exact(behaviour: model.Behaviour) -> bool:
+    return behaviour.match.path is not None and behaviour.match.path.kind == "exact"
 
 
 def _matches_rest(match: model.Match, request: RequestView) -> bool:

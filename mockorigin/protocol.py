@@ -27,11 +27,11 @@ from zope.interface import implementer
 from mockorigin import index, script
 from mockorigin.journal import ExchangeRecord, Journal
 from mockorigin.limits import ConnectionLimits
-from mockorigin.matcher import RequestView
 from mockorigin.request import BadRequest, Body, BodyComplete, BodyReceived, HeadReceived, Request, RequestReader
 from mockorigin.state import ServerState
 
 log = Logger()
+_NO_PAUSES: frozenset[str] = frozenset()  # shared: most connections never pause reading
 
 
 class OriginFactory(Factory):
@@ -75,6 +75,13 @@ class OriginFactory(Factory):
 
 @implementer(IPushProducer, IHalfCloseableProtocol)
 class OriginProtocol(Protocol):
+    """One connection. Slots keep an idle or hanging connection small."""
+
+    __slots__ = (
+        "clock", "limits", "connection_id", "accepted_at", "peer", "reader", "record", "exchange", "script",
+        "requests", "timers", "awaiting_body", "write_paused", "blocked_on_write", "read_pauses", "read_closed",
+        "draining", "ended_by_server", "hanging", "deadline",
+    )
     factory: OriginFactory
 
     def connectionMade(self) -> None:
@@ -94,7 +101,8 @@ class OriginProtocol(Protocol):
         self.awaiting_body: int | None | bool = False  # False: not waiting; None: whole body; N: bytes
         self.write_paused = False
         self.blocked_on_write = False
-        self.read_pauses: set[str] = set()
+        self.read_pauses: frozenset[str] | set[str] = _NO_PAUSES
+        self.deadline: tuple[float, Callable[[], None]] | None = None
         self.read_closed = False
         self.draining = False
         self.ended_by_server: str | None = None
@@ -105,7 +113,6 @@ class OriginProtocol(Protocol):
         except (AttributeError, OSError, NotImplementedError):
             pass
         self.transport.registerProducer(self, True)
-        self.deadline: tuple[float, Callable[[], None]] | None = None
         self._set_deadline(self.limits.idle_timeout, self._idle_timeout)
 
     # --- reading -------------------------------------------------------------
@@ -163,7 +170,7 @@ class OriginProtocol(Protocol):
     def _body_complete(self) -> None:
         assert self.exchange is not None and self.record is not None
         self.exchange.body.complete = True
-        self.record.body_complete(self.exchange.body.sha256)
+        self.record.body_complete_with(self.exchange.body.sha256)
         if self.awaiting_body is not False:
             self._advance()
         elif self.draining:
@@ -185,9 +192,8 @@ class OriginProtocol(Protocol):
         state = self.factory.state
         self.requests += 1
         request_id = state.next_request_id()
-        self.record.data["id"] = request_id
-        view = RequestView(request.method, request.path, request.query, request.headers, request.version)
-        routed = state.router.route(view)
+        self.record.id = request_id
+        routed = state.router.route(request)
         behaviour = routed.behaviour
         params: dict[str, object] = {}
         if behaviour is None:
@@ -276,6 +282,7 @@ class OriginProtocol(Protocol):
             self.transport.loseConnection()
             return False
         self.hanging = True
+        self._cancel_timer("deadline")  # no idle/head/body deadline applies while hanging
         if not command.read:
             self._pause_reading("hang")
         if command.seconds is not None:
@@ -423,11 +430,11 @@ class OriginProtocol(Protocol):
     def _pause_reading(self, why: str) -> None:
         if not self.read_pauses:
             self.transport.pauseProducing()
-        self.read_pauses.add(why)
+        self.read_pauses = self.read_pauses | {why}
 
     def _resume_reading(self, why: str) -> None:
         if why in self.read_pauses:
-            self.read_pauses.discard(why)
+            self.read_pauses = self.read_pauses - {why} or _NO_PAUSES
             if not self.read_pauses:
                 self.transport.resumeProducing()
 

@@ -218,11 +218,12 @@ def _respond(step: model.Respond, exchange: Exchange) -> Script:
     status = int(exchange.value(step.status))
     headers = [(h.name, exchange.render(h.value)) for h in step.headers]
     if step.auto_headers:
-        _add_auto_headers(headers, exchange)
+        present = {name.lower() for name, _ in headers}
+        _add_auto_headers(headers, exchange, present)
         bodyless = status < 200 or status in (204, 304)
-        if chunked and not wire.has_header(headers, "transfer-encoding"):
+        if chunked and "transfer-encoding" not in present:
             headers.append(("Transfer-Encoding", "chunked"))
-        elif not chunked and not bodyless and not wire.has_header(headers, "content-length") and not wire.has_header(headers, "transfer-encoding"):
+        elif not chunked and not bodyless and not {"content-length", "transfer-encoding"} & present:
             headers.append(("Content-Length", str(length)))
     yield from _send_head(status, step.reason, headers, exchange)
     state = exchange.response
@@ -292,10 +293,11 @@ def _reset(step: model.Reset, exchange: Exchange) -> Script:
 # --- pieces --------------------------------------------------------------------
 
 
-def _add_auto_headers(headers: list[tuple[str, str]], exchange: Exchange) -> None:
-    if not wire.has_header(headers, "date"):
+def _add_auto_headers(headers: list[tuple[str, str]], exchange: Exchange, present: set[str] | None = None) -> None:
+    present = {name.lower() for name, _ in headers} if present is None else present
+    if "date" not in present:
         headers.append(("Date", wire.http_date(exchange.now())))
-    if not wire.has_header(headers, "server"):
+    if "server" not in present:
         headers.append(("Server", wire.SERVER_NAME))
 
 

@@ -50,11 +50,6 @@ def last_chunk(trailers: Iterable[tuple[str, str]] = ()) -> bytes:
     return b"0\r\n" + header_block(trailers)
 
 
-def has_header(headers: Iterable[tuple[str, str]], name: str) -> bool:
-    name = name.lower()
-    return any(n.lower() == name for n, _ in headers)
-
-
 def header_value(headers: Iterable[tuple[str, str]], name: str) -> str | None:
     name = name.lower()
     for n, v in headers:

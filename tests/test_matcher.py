@@ -1,0 +1,92 @@
+"""Routing: priority, load order, every kind of path rule, and the regex time limit."""
+
+from __future__ import annotations
+
+import time
+
+from mockorigin.loader import load_text
+from mockorigin.matcher import Router
+from mockorigin.request import Request
+
+
+def req(path="/", method="GET", query=None, headers=None, version="1.1") -> Request:
+    r = Request(method, path, version, [])
+    r.path, r.query, r.headers = path, query or {}, headers or {}
+    return r
+
+
+def names(source: str, request: Request) -> str | None:
+    routed = Router(load_text(source, "b.yaml")).route(request)
+    return routed.behaviour.name if routed.behaviour else None
+
+
+SET = """
+name: exact
+match: {path: /a/b}
+script: [{respond: 200}]
+---
+name: prefix
+match: {path: {prefix: /a/}}
+script: [{respond: 200}]
+---
+name: glob
+match: {path: {glob: /g/*/x}}
+script: [{respond: 200}]
+---
+name: deep-glob
+match: {path: {glob: /d/**}}
+script: [{respond: 200}]
+---
+name: regex
+match: {path: {regex: '/r/[0-9]+'}}
+script: [{respond: 200}]
+---
+name: urgent
+match: {path: {prefix: /a/}, headers: {x-urgent: true}, priority: 5}
+script: [{respond: 200}]
+---
+name: posts
+match: {method: [POST, PUT], path: /m, query: {v: "2"}}
+script: [{respond: 200}]
+---
+name: no-auth
+match: {path: /auth, headers: {authorization: false}}
+script: [{respond: 401}]
+---
+name: old
+match: {path: /auth, version: "1.0"}
+script: [{respond: 200}]
+"""
+
+
+def test_each_kind_of_rule():
+    assert names(SET, req("/a/b")) == "exact"
+    assert names(SET, req("/a/c")) == "prefix"
+    assert names(SET, req("/g/y/x")) == "glob" and names(SET, req("/g/y/z/x")) is None
+    assert names(SET, req("/d/1/2/3")) == "deep-glob"
+    assert names(SET, req("/r/123")) == "regex" and names(SET, req("/r/12a")) is None
+    assert names(SET, req("/a/b", headers={"x-urgent": ["1"]})) == "urgent"  # priority beats an exact path
+    assert names(SET, req("/m", "PUT", query={"v": ["2"]})) == "posts"
+    assert names(SET, req("/m", "GET", query={"v": ["2"]})) is None
+    assert names(SET, req("/m", "POST", query={"v": ["3"]})) is None
+    assert names(SET, req("/auth", headers={"authorization": ["x"]}, version="1.0")) == "old"
+    assert names(SET, req("/auth")) == "no-auth"
+
+
+def test_header_values_compare_case_insensitively():
+    source = "match: {headers: {expect: 100-Continue}}\nscript: [{respond: 200}]"
+    assert names(source, req(headers={"expect": ["100-continue"]})) == "b"  # name defaults to the stem
+    assert names(source, req(headers={"expect": ["nope"]})) is None
+
+
+def test_ties_go_to_load_order():
+    source = "name: first\nmatch: {path: {prefix: /}}\nscript: [{respond: 200}]\n---\nname: second\nscript: [{respond: 200}]"
+    assert names(source, req("/x")) == "first"
+
+
+def test_a_catastrophic_regex_is_cut_off_and_flagged():
+    router = Router(load_text("name: evil\nmatch: {path: {regex: '/(a|aa)+$'}}\nscript: [{respond: 200}]"))
+    started = time.perf_counter()
+    routed = router.route(req("/" + "a" * 40 + "!"))
+    assert time.perf_counter() - started < 1.0
+    assert routed.behaviour is None and routed.regex_timeouts == ["evil"]
