@@ -19,6 +19,7 @@ serve: $(STAMP)
 	$(BIN)/mockorigin serve --listen $(LISTEN) $(BEHAVIOURS)
 
 test: $(STAMP)
+	$(BIN)/ruff check -q mockorigin tests bench
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 check: $(STAMP)

@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from importlib import resources
-from typing import Sequence
+from collections.abc import Sequence
 
 from mockorigin import limits as limit_values
 from mockorigin.index import describe

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from typing import IO, Callable
+from typing import IO
+from collections.abc import Callable
 
 from twisted.logger import Logger
 

@@ -14,7 +14,7 @@ import json
 import os
 import stat
 from importlib import resources
-from typing import Iterable
+from collections.abc import Iterable
 
 from mockorigin import limits, model
 from mockorigin.template import parse_template, single_reference

@@ -7,7 +7,6 @@ a literal, or a ``ParamRef`` resolved per request (already bounded at load time)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from mockorigin.template import Template
 
@@ -17,7 +16,7 @@ class ParamRef:
     name: str
 
 
-Num = Union[int, float, ParamRef]
+Num = int | float | ParamRef
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ class FileBody:
     root: str
 
 
-BodySource = Union[TextBody, BytesBody, SizedBody, FileBody]
+BodySource = TextBody | BytesBody | SizedBody | FileBody
 
 
 @dataclass(frozen=True)
@@ -156,7 +155,7 @@ class Reset:
     pass
 
 
-Step = Union[Wait, Interim, ReadBody, Respond, Head, Body, End, Raw, Hang, Close, Reset]
+Step = Wait | Interim | ReadBody | Respond | Head | Body | End | Raw | Hang | Close | Reset
 
 
 # --- matching ------------------------------------------------------------------

@@ -14,7 +14,7 @@ every delayed call is tracked and cancelled when the connection goes.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from twisted.internet import error as net_error
 from twisted.internet.defer import Deferred, succeed

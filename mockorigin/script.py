@@ -14,7 +14,7 @@ import functools
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 from mockorigin import model, wire
 from mockorigin.request import Body, Request

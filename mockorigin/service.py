@@ -31,7 +31,7 @@ def with_backlog(description: str) -> str:
     """Add ``backlog=511`` to a TCP endpoint string that does not set one."""
     kind = description.split(":", 1)[0].lower()
     if kind in ("tcp", "tcp6") and "backlog=" not in description:
-        return description + ":backlog=%d" % LISTEN_BACKLOG
+        return f"{description}:backlog={LISTEN_BACKLOG}"
     return description
 
 

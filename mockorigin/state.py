@@ -7,7 +7,7 @@ either the old set or the new one, never a mix.
 from __future__ import annotations
 
 import itertools
-from typing import Sequence
+from collections.abc import Sequence
 
 from mockorigin import model
 from mockorigin.matcher import Router

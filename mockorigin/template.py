@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 _PLACEHOLDER = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 _REQUEST_FIELDS = ("method", "path", "target", "body_length", "id", "version", "json")

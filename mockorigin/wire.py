@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import Iterable
+from collections.abc import Iterable
 
 SERVER_NAME = "mockorigin"
 
