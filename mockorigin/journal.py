@@ -26,7 +26,8 @@ class ExchangeRecord:
     __slots__ = (
         "_clock", "_accepted_at", "id", "connection", "client", "behaviour", "request", "body_length",
         "body_sha256", "body_complete", "head_started_at", "head_at", "first_body_at", "last_body_at",
-        "interims", "final_status", "final_at", "ended_how", "ended_stage", "ended_at", "problems",
+        "interims", "final_status", "final_at", "ended_how", "ended_stage", "ended_at", "ended_kept", "problems",
+        "body_at_continue", "body_at_final", "bytes_after_close", "response_said_close",
     )
 
     def __init__(self, connection_id: int, request_id: int, peer: str, accepted_at: float, clock: Callable[[], float]):
@@ -50,7 +51,12 @@ class ExchangeRecord:
         self.ended_how: str | None = None
         self.ended_stage: str | None = None
         self.ended_at: float | None = None
+        self.ended_kept = False
         self.problems: list[str] = []
+        self.body_at_continue: int | None = None  # body bytes received when the first 100 went out
+        self.body_at_final: int | None = None  # ... when the final response's head went out
+        self.bytes_after_close = 0  # bytes the client sent after the server decided to close
+        self.response_said_close = False
 
     def now(self) -> float:
         return round(self._clock() - self._accepted_at, 6)
@@ -78,18 +84,24 @@ class ExchangeRecord:
 
     def interim(self, status: int) -> None:
         self.interims.append({"status": status, "at": self.now()})
+        if status == 100 and self.body_at_continue is None:
+            self.body_at_continue = self.body_length
 
     def final(self, status: int) -> None:
         self.final_status = status
         self.final_at = self.now()
+        self.body_at_final = self.body_length
 
     def problem(self, text: str) -> None:
         self.problems.append(text)
 
-    def ended(self, how: str, stage: str) -> None:
-        """``how``: completed, client closed, client reset, server closed, server reset, hang cut."""
+    def ended(self, how: str, stage: str, kept: bool = False) -> None:
+        """``how``: completed, client closed, client reset, server closed, server reset, hang cut.
+
+        ``kept``: the exchange completed and the connection stays open for the next request.
+        """
         if self.ended_how is None:
-            self.ended_how, self.ended_stage, self.ended_at = how, stage, self.now()
+            self.ended_how, self.ended_stage, self.ended_at, self.ended_kept = how, stage, self.now(), kept
 
     def finish(self) -> dict:
         request = self.request
@@ -117,49 +129,78 @@ class ExchangeRecord:
             },
             "interims": self.interims,
             "final": None if self.final_status is None else {"status": self.final_status, "at": self.final_at},
-            "ended": {"how": self.ended_how, "stage": self.ended_stage, "at": self.ended_at},
+            "ended": self._ended(),
             "problems": self.problems,
         }
-        entry["facts"] = client_facts(entry)
+        entry["facts"] = client_facts(entry, self)
         return entry
 
+    def _ended(self) -> dict:
+        by, signal = (None, None) if self.ended_kept else _ENDINGS.get(self.ended_how or "", (None, None))
+        return {"how": self.ended_how, "by": by, "signal": signal, "stage": self.ended_stage, "at": self.ended_at}
 
-def client_facts(entry: dict) -> dict:
-    """The questions client authors ask, answered from the raw times."""
+
+_ENDINGS = {  # how -> (who ended the connection, with what)
+    "completed": ("server", "FIN"),
+    "server closed": ("server", "FIN"),
+    "server reset": ("server", "RST"),
+    "hang cut": ("server", "RST"),
+    "client closed": ("client", "FIN"),
+    "client reset": ("client", "RST"),
+}
+
+
+def client_facts(entry: dict, record: ExchangeRecord) -> dict:
+    """The questions client authors ask, answered from the raw times and counts."""
     request = entry["request"] or {}
     headers = {name.lower(): value for name, value in request.get("headers", [])}
     times = entry["times"]
-    first_body = times["first_body_byte"]
+    first_body, head = times["first_body_byte"], times["head"]
     continues = [i["at"] for i in entry["interims"] if i["status"] == 100]
-    expect = headers.get("expect", "").lower() == "100-continue"
-    facts: dict = {"expect_continue": expect}
-    if expect:
-        facts["sent_body_before_continue"] = first_body is not None and (not continues or first_body < continues[0])
-        facts["waited_for_continue"] = (
-            None if first_body is None or times["head"] is None else round(first_body - times["head"], 6)
-        )
+    expect = headers.get("expect", "").strip().lower() == "100-continue"
     final = entry["final"]
-    facts["interims_before_close"] = len(entry["interims"]) if final is None else None
-    facts["body_after_final_response"] = bool(
-        final is not None and times["last_body_byte"] is not None and times["last_body_byte"] > final["at"]
-    )
-    return facts
+    length = record.body_length
+    before_continue = length if record.body_at_continue is None else record.body_at_continue
+    after_final = 0 if record.body_at_final is None else length - record.body_at_final
+    return {
+        "expect_continue": expect,
+        "continue_sent": bool(continues),
+        "sent_body_before_continue": (first_body is not None and (not continues or first_body < continues[0])) if expect else None,
+        "body_bytes_before_continue": before_continue if expect else None,
+        "waited_for_continue": (None if first_body is None or head is None else round(first_body - head, 6)) if expect else None,
+        "body_after_final_response": after_final > 0,
+        "body_bytes_after_final_response": after_final,
+        "interims_before_close": len(entry["interims"]) if final is None and entry["request"] is not None else None,
+        "reused_after_connection_close": record.bytes_after_close > 0,
+        "response_said_close": record.response_said_close,
+    }
 
 
 class Journal:
-    """A ring of finished entries, mirrored to a JSON-lines file when one is given."""
+    """A ring of finished entries, mirrored to a JSON-lines file when one is given.
+
+    Each entry gets ``seq``, a number that only grows, so a reader can ask for what is
+    new since the last entry it saw. ``capacity=0`` keeps nothing (the journal is off).
+    """
 
     def __init__(self, capacity: int = 10_000, sink: IO[str] | None = None):
-        self.entries: deque[dict] = deque(maxlen=capacity)
+        self.capacity = capacity
+        self.entries: deque[dict] = deque(maxlen=max(capacity, 1))
         self.sink = sink
+        self.seq = 0
         self.dropped = 0  # entries pushed out of the ring
         self.write_failures = 0
         self.listeners: list[Callable[[dict], None]] = []
 
     def add(self, entry: dict) -> None:
-        if len(self.entries) == self.entries.maxlen:
-            self.dropped += 1
-        self.entries.append(entry)
+        if self.capacity == 0 and self.sink is None and not self.listeners:
+            return
+        self.seq += 1
+        entry["seq"] = self.seq
+        if self.capacity:
+            if len(self.entries) == self.entries.maxlen:
+                self.dropped += 1
+            self.entries.append(entry)
         if self.sink is not None:
             try:
                 self.sink.write(json.dumps(entry, separators=(",", ":")) + "\n")
@@ -171,5 +212,18 @@ class Journal:
         for listener in list(self.listeners):
             listener(entry)
 
+    def select(self, behaviour: str | None = None, since: int = 0) -> list[dict]:
+        """Entries newer than ``since`` (a ``seq``), optionally for one behaviour."""
+        return [e for e in self.entries if e["seq"] > since and (behaviour is None or e["behaviour"] == behaviour)]
+
     def clear(self) -> None:
         self.entries.clear()
+
+    def status(self) -> dict:
+        return {
+            "entries": len(self.entries),
+            "capacity": self.capacity,
+            "last_seq": self.seq,
+            "dropped": self.dropped,
+            "write_failures": self.write_failures,
+        }

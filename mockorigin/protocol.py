@@ -24,7 +24,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from mockorigin import index, script
+from mockorigin import index, script, wire
 from mockorigin.journal import ExchangeRecord, Journal
 from mockorigin.limits import ConnectionLimits
 from mockorigin.request import BadRequest, Body, BodyComplete, BodyReceived, HeadReceived, Request, RequestReader
@@ -119,6 +119,8 @@ class OriginProtocol(Protocol):
 
     def dataReceived(self, data: bytes) -> None:
         if self.ended_by_server is not None:
+            if self.record is not None:
+                self.record.bytes_after_close += len(data)
             return  # closing: nothing more is read or answered
         if self.record is None and self.exchange is None:
             self._begin_record()
@@ -302,8 +304,10 @@ class OriginProtocol(Protocol):
 
     def _script_done(self) -> None:
         exchange = self.exchange
-        assert exchange is not None
+        assert exchange is not None and self.record is not None
         self.script = None
+        said = (wire.header_value(exchange.response.headers, "connection") or "").lower()
+        self.record.response_said_close = "close" in said
         persistent = (
             script.keep_alive(exchange)
             and not self.read_closed
@@ -326,7 +330,7 @@ class OriginProtocol(Protocol):
     def _finish_exchange(self) -> None:
         """The exchange is over and the connection persists: on to the next request."""
         self.draining = False
-        self._journal("completed", "done")
+        self._journal("completed", "done", kept=True)
         self.exchange = None
         self._resume_reading("buffer")
         self._set_deadline(self.limits.idle_timeout, self._idle_timeout)
@@ -406,11 +410,11 @@ class OriginProtocol(Protocol):
             return "head"
         return "idle"
 
-    def _journal(self, how: str, stage: str) -> None:
+    def _journal(self, how: str, stage: str, kept: bool = False) -> None:
         record, self.record = self.record, None
         if record is None:
             return
-        record.ended(how, stage)
+        record.ended(how, stage, kept)
         self.factory.journal.add(record.finish())
 
     # --- producer (writes) and reading pauses ------------------------------------

@@ -321,7 +321,8 @@ def test_a_connection_closed_mid_head_is_journaled(harness):
     h.send(b"GET / HTT")
     h.lose()
     (entry,) = h.journal
-    assert entry["request"] is None and entry["ended"] == {"how": "client closed", "stage": "head", "at": 0.0}
+    assert entry["request"] is None
+    assert entry["ended"] == {"how": "client closed", "by": "client", "signal": "FIN", "stage": "head", "at": 0.0}
 
 
 def test_every_timer_is_cancelled_when_the_client_leaves(harness):
