@@ -40,11 +40,15 @@ def _pin(cpu: int) -> list[str]:
 
 @contextmanager
 def server(kind: str):
-    """A server process on a free port: ('mockorigin' | 'bare') -> (port, pid)."""
+    """A server process on a free port: ('mockorigin' | 'journal-off' | 'journal-file' | 'bare') -> (port, pid)."""
     folder = Path(tempfile.mkdtemp(prefix="mockorigin-bench-"))
-    if kind == "mockorigin":
+    if kind != "bare":
         ready = folder / "ready.json"
         command = [sys.executable, "-m", "mockorigin", "serve", "--quiet", "--listen", "tcp:0:interface=127.0.0.1", "--ready-file", str(ready), str(BEHAVIOURS)]
+        if kind == "journal-off":
+            command += ["--journal-size", "0"]
+        elif kind == "journal-file":
+            command += ["--journal", str(folder / "journal.jsonl")]
     else:
         ready = folder / "port"
         command = [sys.executable, "-m", "bench.baseline", str(ready)]
@@ -167,6 +171,18 @@ def main(argv=None) -> int:
         rates[kind] = max(rates.get(kind, 0), rate)
     results["a_throughput"] = {"tool": tool, "bare_rps": rates["bare"], "mockorigin_rps": rates["mockorigin"], "ratio": rates["mockorigin"] / rates["bare"], "target": ">= 0.6"}
 
+    journal_rates: dict[str, float] = {}
+    for kind in ("journal-off", "journal-file", "journal-off", "journal-file"):
+        with server(kind) as (port, _pid):
+            rate, _tool = throughput(port, options.seconds)
+        journal_rates[kind] = max(journal_rates.get(kind, 0), rate)
+    results["e_journal"] = {
+        "off_rps": journal_rates["journal-off"],
+        "on_rps": journal_rates["journal-file"],
+        "ratio": journal_rates["journal-file"] / journal_rates["journal-off"],
+        "target": ">= 0.9",
+    }
+
     lateness = {}
     for mode in ("continue", "processing"):
         for kind in ("bare", "mockorigin"):
@@ -199,6 +215,8 @@ def main(argv=None) -> int:
             f"bare p50 {bare['p50']*1000:.1f} p99 {bare['p99']*1000:.1f} max {bare['max']*1000:.1f}; p99 ratio {b[mode]['p99_ratio']:.2f} (target <= 1.5)"
         )
     print(f"(c) memory per hanging connection ({c['connections']}): mockorigin {c['mockorigin']:.1f} KiB, bare Twisted {c['bare']:.1f} KiB (target < 4 KiB)")
+    e = results["e_journal"]
+    print(f"(e) req/s with the journal on (ring + JSON-lines file): {e['on_rps']:.0f}, off: {e['off_rps']:.0f}, ratio {e['ratio']:.2f} (target >= 0.9)")
     print(f"(d) launch to ready file: median {d['median']:.3f} s, max {d['max']:.3f} s; bare python startup {d['python_startup']:.3f} s (target < 0.35 s)")
     return 0
 

@@ -1,10 +1,11 @@
 """mockorigin: a mock origin server that misbehaves exactly as scripted."""
 
+from mockorigin.control import Control, ControlError
 from mockorigin.journal import Journal
 from mockorigin.loader import LoadError, load_paths, load_text
 from mockorigin.model import Behaviour
 from mockorigin.protocol import OriginFactory, OriginProtocol
 from mockorigin.state import ServerState
 
-__all__ = ["Behaviour", "Journal", "LoadError", "OriginFactory", "OriginProtocol", "ServerState", "load_paths", "load_text"]
+__all__ = ["Behaviour", "Control", "ControlError", "Journal", "LoadError", "OriginFactory", "OriginProtocol", "ServerState", "load_paths", "load_text"]
 __version__ = "0.1.0"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from importlib import resources
 from collections.abc import Sequence
@@ -33,7 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("paths", nargs="*", metavar="PATH", help="behaviour files or folders")
     serve.add_argument("--listen", action="append", metavar="ENDPOINT", help="Twisted endpoint string, repeatable (default: tcp:8080:interface=127.0.0.1)")
     serve.add_argument("--ready-file", metavar="FILE", help='written atomically once listening: {"pid", "urls", "admin"}')
+    serve.add_argument("--admin", default="tcp:0:interface=127.0.0.1", metavar="ENDPOINT", help="control API endpoint (default: a free port on 127.0.0.1; 'none' turns it off)")
+    serve.add_argument("--admin-token", metavar="TOKEN", default=os.environ.get("MOCKORIGIN_ADMIN_TOKEN"), help="require `Authorization: Bearer TOKEN` on the control API (default: $MOCKORIGIN_ADMIN_TOKEN)")
     serve.add_argument("--journal", metavar="FILE", help="append one JSON line per finished exchange")
+    serve.add_argument("--journal-size", type=int, default=10_000, metavar="N", help="entries kept in memory for the control API (default 10000; 0 keeps none)")
+    serve.add_argument("--watch", action="store_true", help="reload behaviour files when they change (a set with any error is refused whole)")
     serve.add_argument("--grace", type=float, default=5.0, metavar="SECONDS", help="on SIGTERM, how long running scripts may finish before the rest is aborted (default 5)")
     serve.add_argument("--quiet", action="store_true", help="no line per request on stderr")
 
@@ -106,7 +111,7 @@ def _serve(options) -> int:
     from twisted.logger import globalLogBeginner, textFileLogObserver
 
     from mockorigin.journal import Journal
-    from mockorigin.service import ListenError, OriginService
+    from mockorigin.service import ListenError, OriginService, is_loopback_endpoint
     from mockorigin.state import ServerState
 
     globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stderr)], redirectStandardIO=False)
@@ -117,14 +122,26 @@ def _serve(options) -> int:
         except OSError as error:
             print(f"mockorigin: cannot open journal {options.journal}: {error.strerror}", file=sys.stderr)
             return EXIT_FAILURE
-    journal = Journal(sink=sink)
+    journal = Journal(capacity=options.journal_size, sink=sink)
     if not options.quiet:
         journal.listeners.append(_access_line)
     if not 0 <= options.grace <= limit_values.MAX_DURATION:
         print(f"mockorigin: --grace must be between 0 and {limit_values.MAX_DURATION:g} seconds", file=sys.stderr)
         return EXIT_USAGE
+    if not 0 <= options.journal_size <= 1_000_000:
+        print("mockorigin: --journal-size must be between 0 and 1000000", file=sys.stderr)
+        return EXIT_USAGE
+    admin = None if options.admin.lower() == "none" else options.admin
+    if admin and not is_loopback_endpoint(admin) and not options.admin_token:
+        print(f"mockorigin: the control API on {admin} would be reachable from other machines; give --admin-token, or bind it to 127.0.0.1", file=sys.stderr)
+        return EXIT_USAGE
     limits = limit_values.ConnectionLimits(shutdown_grace=options.grace)
-    service = OriginService(reactor, ServerState(behaviours), options.listen or [], journal, limits, options.ready_file)
+    paths = options.paths or [catalogue_path()]
+    root = paths[0] if os.path.isdir(paths[0]) else os.path.dirname(paths[0]) or "."
+    service = OriginService(
+        reactor, ServerState(behaviours), options.listen or [], journal, limits, options.ready_file,
+        admin=admin, admin_token=options.admin_token, behaviours_root=root, watch=paths if options.watch else None,
+    )
     outcome = {"code": EXIT_OK}
 
     def start() -> None:

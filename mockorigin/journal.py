@@ -221,7 +221,7 @@ class Journal:
 
     def status(self) -> dict:
         return {
-            "entries": len(self.entries),
+            "kept": len(self.entries),
             "capacity": self.capacity,
             "last_seq": self.seq,
             "dropped": self.dropped,

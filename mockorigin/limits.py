@@ -32,3 +32,5 @@ class ConnectionLimits:
     max_requests: int = 0  # per connection, then close; 0: no cap (an unannounced close is a reuse race no script asked for)
     max_hang: float = MAX_DURATION  # an open-ended hang is cut after this
     shutdown_grace: float = 5.0  # on SIGTERM, scripts get this long to finish
+    linger: float = 2.0  # after a graceful close, read on until the client is silent this long
+    max_linger: float = 10.0  # ... but no longer than this in all

@@ -70,6 +70,14 @@ def load_text(text: str | bytes, name: str = "<text>", root: str | None = None) 
     return _finish(behaviours, problems)
 
 
+def check_set(behaviours: Iterable[model.Behaviour]) -> None:
+    """Refuse a set with two behaviours of one name, or one that could never be chosen."""
+    problems: list[Problem] = []
+    _check_unique(list(behaviours), problems)
+    if problems:
+        raise LoadError(problems)
+
+
 def _finish(behaviours: list[model.Behaviour], problems: list[Problem]) -> tuple[model.Behaviour, ...]:
     _check_unique(behaviours, problems)
     if problems:

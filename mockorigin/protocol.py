@@ -80,7 +80,7 @@ class OriginProtocol(Protocol):
     __slots__ = (
         "clock", "limits", "connection_id", "accepted_at", "peer", "reader", "record", "exchange", "script",
         "requests", "timers", "awaiting_body", "write_paused", "blocked_on_write", "read_pauses", "read_closed",
-        "draining", "ended_by_server", "hanging", "deadline",
+        "draining", "ended_by_server", "hanging", "deadline", "lingering",
     )
     factory: OriginFactory
 
@@ -107,6 +107,7 @@ class OriginProtocol(Protocol):
         self.draining = False
         self.ended_by_server: str | None = None
         self.hanging = False
+        self.lingering = False
         factory.connections.add(self)
         try:
             self.transport.setTcpNoDelay(True)  # 1xx and drips must leave as written
@@ -119,21 +120,43 @@ class OriginProtocol(Protocol):
 
     def dataReceived(self, data: bytes) -> None:
         if self.ended_by_server is not None:
-            if self.record is not None:
-                self.record.bytes_after_close += len(data)
-            return  # closing: nothing more is read or answered
+            self._after_close(data)
+            return
         if self.record is None and self.exchange is None:
             self._begin_record()
         self._handle(self.reader.feed(data))
         if self.exchange is not None and self.reader.buffered > self.limits.max_buffered:
             self._pause_reading("buffer")
 
+    def _after_close(self, data: bytes) -> None:
+        """The server is closing: nothing more is answered. The rest of a body is still
+        counted (a client that sends it after a 417 did so); anything beyond it is a
+        client reusing a connection the server has closed."""
+        if self.lingering:
+            self._set_deadline(self.limits.linger, self.transport.loseConnection)
+        record, exchange = self.record, self.exchange
+        if record is None:
+            return
+        if exchange is None or exchange.body.complete or self.reader.in_head:
+            record.bytes_after_close += len(data)
+            return
+        for event in self.reader.feed(data):
+            if isinstance(event, BodyReceived):
+                exchange.body.add(event.data)
+                record.body(len(event.data))
+            elif isinstance(event, BodyComplete):
+                exchange.body.complete = True
+                record.body_complete_with(exchange.body.sha256)
+        record.bytes_after_close = self.reader.buffered
+
     def readConnectionLost(self) -> None:
         """The client sent FIN: it may still read, so a running script goes on."""
         self.read_closed = True
+        if self.lingering:
+            self.transport.loseConnection()  # the client has finished too
+            return
         self._handle(self.reader.connection_closed())
         if self.exchange is None or self.hanging:
-            self.ended_by_server = None
             self.transport.loseConnection()
 
     def writeConnectionLost(self) -> None:  # pragma: no cover - we never half-close
@@ -235,6 +258,13 @@ class OriginProtocol(Protocol):
             except StopIteration:
                 self._script_done()
                 return
+            except OSError as error:  # a body_file that went away or was swapped for a link
+                log.error("script {stage} could not go on: {error}", stage=self._stage(), error=error)
+                if self.record is not None:
+                    self.record.problem(f"script failed at {self._stage()}: {error.strerror or error}")
+                self.script = None
+                self._close("server closed")
+                return
             except Exception:
                 log.failure("script {stage} failed", stage=self._stage())
                 if self.record is not None:
@@ -254,6 +284,9 @@ class OriginProtocol(Protocol):
                 self.record.interim(command.interim)
             if command.final is not None:
                 self.record.final(command.final)
+                assert self.exchange is not None
+                said = wire.header_value(self.exchange.response.headers, "connection") or ""
+                self.record.response_said_close = "close" in said.lower()
             return True
         if isinstance(command, script.Sleep):
             self._start_timer("step", command.seconds, self._advance)
@@ -304,10 +337,8 @@ class OriginProtocol(Protocol):
 
     def _script_done(self) -> None:
         exchange = self.exchange
-        assert exchange is not None and self.record is not None
+        assert exchange is not None
         self.script = None
-        said = (wire.header_value(exchange.response.headers, "connection") or "").lower()
-        self.record.response_said_close = "close" in said
         persistent = (
             script.keep_alive(exchange)
             and not self.read_closed
@@ -341,10 +372,21 @@ class OriginProtocol(Protocol):
     # --- ending --------------------------------------------------------------
 
     def _close(self, how: str) -> None:
-        """A graceful close (FIN) once written bytes are flushed."""
+        """A graceful close: FIN once written bytes are flushed, then a lingering read
+        (RFC 9112 §9.6), so a client still sending gets no RST that could destroy the
+        response it has not read yet, and what it sends is still journaled."""
         self.ended_by_server = "completed" if how == "completed" else "server closed"
         self._cancel_all_timers()
-        self.transport.loseConnection()
+        lose_write = getattr(self.transport, "loseWriteConnection", None)
+        if lose_write is None or self.read_closed:
+            self.transport.loseConnection()
+            return
+        lose_write()
+        self.lingering = True
+        self.read_pauses = _NO_PAUSES
+        self.transport.resumeProducing()
+        self._set_deadline(self.limits.linger, self.transport.loseConnection)
+        self._start_timer("linger", self.limits.max_linger, self.transport.loseConnection)
 
     def _reset(self) -> None:
         """An abortive close (RST), after what was written has left."""
@@ -369,9 +411,7 @@ class OriginProtocol(Protocol):
         if not started:
             self.transport.write(index.protocol_error(status, reason))
             self.record.final(status)
-        self.ended_by_server = "server closed"
-        self._cancel_all_timers()
-        self.transport.loseConnection()
+        self._close("server closed")
 
     def _head_timeout(self) -> None:
         self._refuse(408, "request head not received in time")
@@ -380,13 +420,26 @@ class OriginProtocol(Protocol):
         self._refuse(408, "request body stalled")
 
     def _idle_timeout(self) -> None:
-        self.ended_by_server = "server closed"
-        self.transport.loseConnection()
+        self._close("server closed")
+
+    def describe(self, now: float) -> dict:
+        """Where this connection stands, for the control API."""
+        exchange = self.exchange
+        return {
+            "connection": self.connection_id,
+            "client": self.peer,
+            "open_for": round(now - self.accepted_at, 3),
+            "requests": self.requests,
+            "stage": self._stage(),
+            "behaviour": self.record.behaviour if self.record is not None else None,
+            "request": None if exchange is None else f"{exchange.request.method} {exchange.request.target}",
+            "request_id": None if exchange is None else exchange.request_id,
+        }
 
     def stop_gracefully(self) -> None:
         """Called on shutdown: idle connections close now, running scripts finish first."""
-        if self.exchange is None and self.record is None:
-            self.transport.loseConnection()
+        if self.exchange is None and self.record is None and not self.lingering:
+            self._close("server closed")
 
     def connectionLost(self, reason: Failure = net_error.ConnectionDone) -> None:
         self._cancel_all_timers()

@@ -16,6 +16,7 @@ from twisted.internet import defer
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 
+from mockorigin import __version__
 from mockorigin.journal import Journal
 from mockorigin.limits import ConnectionLimits
 from mockorigin.protocol import OriginFactory
@@ -35,6 +36,9 @@ def with_backlog(description: str) -> str:
     return description
 
 
+DEFAULT_ADMIN = "tcp:0:interface=127.0.0.1"
+
+
 class OriginService(Service):
     def __init__(
         self,
@@ -44,13 +48,26 @@ class OriginService(Service):
         journal: Journal | None = None,
         limits: ConnectionLimits | None = None,
         ready_file: str | None = None,
+        admin: str | None = DEFAULT_ADMIN,
+        admin_token: str | None = None,
+        behaviours_root: str | None = None,
+        watch: list[str] | None = None,
     ):
         self.reactor = reactor
         self.listen = listen or [DEFAULT_LISTEN]
         self.factory = OriginFactory(state, reactor, journal, limits)
         self.ready_file = ready_file
+        self.admin = admin
+        self.admin_token = admin_token
+        self.behaviours_root = behaviours_root
         self.ports: list = []
         self.urls: list[str] = []
+        self.admin_url: str | None = None
+        self.reloader = None
+        if watch:
+            from mockorigin.reload import Reloader
+
+            self.reloader = Reloader(watch, state, reactor)
 
     @defer.inlineCallbacks
     def start_listening(self):
@@ -63,14 +80,47 @@ class OriginService(Service):
                 yield self.stop_listening()
                 raise ListenError(f"cannot listen on {description}: {_reason(error)}") from error
             self.ports.append(port)
-            address = port.getHost()
-            host = getattr(address, "host", "?")
-            shown = f"[{host}]" if ":" in host else host
-            self.urls.append(f"http://{shown}:{getattr(address, 'port', '?')}/")
+            self.urls.append(_url(port))
+        if self.admin:
+            from mockorigin.admin import control_site
+
+            interface = _interface(self.admin)
+            endpoint = serverFromString(self.reactor, self.admin)
+            try:
+                port = yield endpoint.listen(control_site(self, self.admin_token, {interface} if interface else None))
+            except Exception as error:
+                yield self.stop_listening()
+                raise ListenError(f"cannot listen on {self.admin} (--admin): {_reason(error)}") from error
+            self.ports.append(port)
+            self.admin_url = _url(port)
         for url in self.urls:
             log.info("mockorigin serving {count} behaviours on {url}", count=len(self.factory.state.behaviours), url=url)
+        if self.admin_url:
+            log.info("control API on {url}", url=self.admin_url)
+        if self.reloader is not None:
+            self.reloader.start()
         if self.ready_file:
-            write_json_atomically(self.ready_file, {"pid": os.getpid(), "urls": self.urls, "admin": None})
+            write_json_atomically(self.ready_file, {"pid": os.getpid(), "urls": self.urls, "admin": self.admin_url})
+
+    def health(self) -> dict:
+        journal = self.factory.journal.status()
+        reload = self.reloader.status() if self.reloader is not None else {"watching": False}
+        problems = []
+        if journal["write_failures"]:
+            problems.append(f"{journal['write_failures']} journal entries could not be written to the file")
+        if reload.get("last_error"):
+            problems.append("the last reload was refused; the previous set keeps serving")
+        return {
+            "status": "degraded" if problems else "ok",
+            "problems": problems,
+            "version": __version__,
+            "pid": os.getpid(),
+            "urls": self.urls,
+            "behaviours": len(self.factory.state.behaviours),
+            "connections": len(self.factory.connections),
+            "journal": journal,
+            "reload": reload,
+        }
 
     def stop_listening(self):
         ports, self.ports = self.ports, []
@@ -82,6 +132,8 @@ class OriginService(Service):
     @defer.inlineCallbacks
     def stopService(self):
         Service.stopService(self)
+        if self.reloader is not None:
+            self.reloader.stop()
         yield self.stop_listening()
         yield self.drain()
         if self.ready_file and os.path.exists(self.ready_file):
@@ -111,6 +163,29 @@ class OriginService(Service):
 
 class ListenError(Exception):
     pass
+
+
+def _url(port) -> str:
+    address = port.getHost()
+    host = getattr(address, "host", "?")
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{getattr(address, 'port', '?')}/"
+
+
+def _interface(description: str) -> str | None:
+    for part in description.split(":"):
+        if part.startswith("interface="):
+            return part[len("interface=") :]
+    return None
+
+
+def is_loopback_endpoint(description: str) -> bool:
+    """Whether an endpoint string binds only to loopback (a TCP endpoint without an interface binds everywhere)."""
+    kind = description.split(":", 1)[0].lower()
+    if kind == "unix":
+        return True
+    interface = _interface(description)
+    return interface is not None and (interface.startswith("127.") or interface in ("::1", "localhost"))
 
 
 def _reason(error: Exception) -> str:

@@ -37,6 +37,15 @@ def require_program(name: str) -> str:
     return path
 
 
+class HalfClosingTransport(StringTransport):
+    """A StringTransport that, like TCP, can send FIN while still reading."""
+
+    write_closed = False
+
+    def loseWriteConnection(self):
+        self.write_closed = True
+
+
 @dataclass
 class Harness:
     """One connection to an in-memory server, with a fake clock."""
@@ -73,23 +82,23 @@ class Harness:
         self.protocol.connectionLost(reason or Failure(ConnectionDone()))
 
 
-def connect(factory: OriginFactory, clock: Clock) -> Harness:
+def connect(factory: OriginFactory, clock: Clock, transport: StringTransport | None = None) -> Harness:
     protocol = factory.buildProtocol(None)
-    transport = StringTransport()
+    transport = transport if transport is not None else StringTransport()
     protocol.makeConnection(transport)
     return Harness(protocol, transport, clock, factory)
 
 
 @pytest.fixture
 def harness():
-    """``harness(yaml_text or behaviours, **limits)`` -> a connected Harness."""
+    """``harness(yaml_text or behaviours, transport=None, **limits)`` -> a connected Harness."""
 
-    def make(source, **limits) -> Harness:
+    def make(source, transport: StringTransport | None = None, **limits) -> Harness:
         behaviours = load_text(source) if isinstance(source, str) else source
         clock = Clock()
         clock.advance(1_700_000_000)  # a plausible wall-clock time for Date headers
         factory = OriginFactory(ServerState(behaviours), clock, Journal(), ConnectionLimits(**limits))
-        return connect(factory, clock)
+        return connect(factory, clock, transport)
 
     return make
 
@@ -101,6 +110,12 @@ class Server:
     host: str
     port: int
     log_path: Path
+    admin: str | None = None
+
+    def control(self, token: str | None = None):
+        from mockorigin import Control
+
+        return Control(self.admin, token)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -111,12 +126,13 @@ class Server:
         return self.process.wait(timeout=timeout)
 
 
-def start_server(tmp_path: Path, *args: str, timeout: float = 10.0) -> Server:
+def start_server(tmp_path: Path, *args: str, timeout: float = 10.0, env: dict | None = None) -> Server:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     ready = tmp_path / "ready.json"
     log_path = tmp_path / "server.log"
     command = [sys.executable, "-m", "mockorigin", "serve", "--listen", "tcp:0:interface=127.0.0.1", "--ready-file", str(ready), *args]
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
     deadline = time.monotonic() + timeout
     while not ready.exists():
         if process.poll() is not None or time.monotonic() > deadline:
@@ -127,7 +143,7 @@ def start_server(tmp_path: Path, *args: str, timeout: float = 10.0) -> Server:
     info = json.loads(ready.read_text())
     url = info["urls"][0].rstrip("/")
     host, port = url.split("//")[1].rsplit(":", 1)
-    return Server(process, url, host, int(port), log_path)
+    return Server(process, url, host, int(port), log_path, info.get("admin"))
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +161,8 @@ def server(tmp_path):
     """``server(*serve_args)`` -> a real server process, stopped after the test."""
     started: list[Server] = []
 
-    def make(*args: str) -> Server:
-        started.append(start_server(tmp_path, *args))
+    def make(*args: str, env: dict | None = None) -> Server:
+        started.append(start_server(tmp_path / f"server{len(started)}", *args, env=env))
         return started[-1]
 
     yield make

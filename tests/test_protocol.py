@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import HalfClosingTransport
+
 CONTINUE_DELAYED = """
 name: continue-delayed
 match: {method: POST, path: /upload}
@@ -341,3 +343,32 @@ def test_large_generated_body_waits_for_the_transport(harness):
     h.protocol.resumeProducing()
     out = h.take()
     assert len(out.split(b"\r\n\r\n", 1)[1]) == 1024 * 1024
+
+
+def test_close_lingers_reading_what_the_client_still_sends(harness):
+    transport = HalfClosingTransport()
+    h = harness("match: {path: /r}\nscript: [{respond: 417}, {close: {}}]", transport, linger=2, max_linger=10)
+    h.send(b"POST /r HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n")
+    assert h.take().startswith(b"HTTP/1.1 417 ")
+    assert transport.write_closed and not transport.disconnecting  # FIN sent, still reading
+    h.advance(1.5)
+    h.send(b"hello")  # the body, after the final response
+    h.advance(1.9)
+    assert not transport.disconnecting  # silence is counted from the last byte
+    h.advance(0.1)
+    assert transport.disconnecting
+    h.lose()
+    facts = h.journal[-1]["facts"]
+    assert facts["body_after_final_response"] and facts["body_bytes_after_final_response"] == 5
+    assert h.take() == b""  # nothing more was sent
+
+
+def test_lingering_ends_when_the_client_closes_too(harness):
+    transport = HalfClosingTransport()
+    h = harness("match: {path: /r}\nscript: [{respond: 200}, {close: {}}]", transport)
+    h.send(b"GET /r HTTP/1.1\r\nHost: x\r\n\r\n")
+    h.protocol.readConnectionLost()
+    assert transport.disconnecting
+    h.lose()
+    assert h.journal[-1]["ended"]["how"] == "server closed"
+    assert h.clock.getDelayedCalls() == []
