@@ -118,11 +118,11 @@ def _serve(options) -> int:
     sink = None
     if options.journal:
         try:
-            sink = open(options.journal, "a", encoding="utf-8")
+            sink = open(options.journal, "ab")
         except OSError as error:
             print(f"mockorigin: cannot open journal {options.journal}: {error.strerror}", file=sys.stderr)
             return EXIT_FAILURE
-    journal = Journal(capacity=options.journal_size, sink=sink)
+    journal = Journal(capacity=options.journal_size, sink=sink, clock=reactor)
     if not options.quiet:
         journal.listeners.append(_access_line)
     if not 0 <= options.grace <= limit_values.MAX_DURATION:
@@ -159,6 +159,7 @@ def _serve(options) -> int:
     reactor.callWhenRunning(start)
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
     reactor.run()
+    journal.close()
     if sink is not None:
         sink.close()
     return outcome["code"]

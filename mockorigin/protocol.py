@@ -439,7 +439,9 @@ class OriginProtocol(Protocol):
     def stop_gracefully(self) -> None:
         """Called on shutdown: idle connections close now, running scripts finish first."""
         if self.exchange is None and self.record is None and not self.lingering:
-            self._close("server closed")
+            self.ended_by_server = "server closed"
+            self._cancel_all_timers()
+            self.transport.loseConnection()  # no response to protect: no lingering
 
     def connectionLost(self, reason: Failure = net_error.ConnectionDone) -> None:
         self._cancel_all_timers()

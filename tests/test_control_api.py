@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 import urllib3
 
-from mockorigin import Control, ControlError
+from mockorigin import ControlError
 
 pytestmark = pytest.mark.e2e
 

@@ -103,3 +103,15 @@ def test_every_documented_option_exists():
         help_text = subprocess.run([sys.executable, "-m", "mockorigin", command, "--help"], capture_output=True, text=True, cwd=ROOT, timeout=60).stdout
         options -= set(re.findall(r"(--[a-z-]+)", help_text))
     assert options == set()
+
+
+@pytest.mark.e2e
+def test_python_control_example_runs(server, tmp_path):
+    import shutil
+
+    started = server()
+    shutil.copy(started.log_path.parent / "ready.json", tmp_path / "ready.json")
+    shutil.copy(ROOT / "behaviours" / "continue-delayed.yaml", tmp_path / "my-behaviours.yaml")
+    (code,) = blocks("python")
+    result = subprocess.run([sys.executable, "-W", "error", "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
