@@ -83,8 +83,19 @@ class ControlResource(Resource):
         state, journal = service.factory.state, service.factory.journal
         if path == "/health" and method == "GET":
             return 200, service.health()
+        if path == "/behaviours/restore" and method == "POST":
+            state.replace(self._started_set())
+            return 200, {"behaviours": [describe(b) for b in state.behaviours]}
         if path == "/behaviours":
             if method == "GET":
+                return 200, {"behaviours": [describe(b) for b in state.behaviours]}
+            if method == "PUT" and "select" in query:
+                wanted = [n for n in ",".join(query["select"]).split(",") if n]
+                started = {b.name: b for b in self._started_set()}
+                missing = [n for n in wanted if n not in started]
+                if missing:
+                    raise ApiError(404, f"not in the set the server started with: {', '.join(missing)}", known=sorted(started))
+                state.replace(tuple(started[n] for n in wanted))
                 return 200, {"behaviours": [describe(b) for b in state.behaviours]}
             if method in ("PUT", "POST"):
                 loaded = self._load_body(request)
@@ -121,6 +132,15 @@ class ControlResource(Resource):
             return 200, {"connections": [c.describe(now) for c in sorted(service.factory.connections, key=lambda c: c.connection_id)]}
         raise ApiError(404, f"no route for {method} {path}")
 
+    def _started_set(self):
+        """The behaviours in the files the server was started with, read again now."""
+        from mockorigin.loader import load_paths
+
+        try:
+            return load_paths(self.service.paths)
+        except LoadError as error:
+            raise ApiError(409, "the files the server started with no longer load", problems=_problems(error)) from None
+
     def _load_body(self, request):
         kind = (request.getHeader(b"content-type") or b"").decode("latin-1").split(";")[0].strip().lower()
         if kind != "application/json" and kind not in YAML_TYPES:
@@ -129,11 +149,47 @@ class ControlResource(Resource):
         if len(data) > MAX_BODY:
             raise ApiError(413, f"the body is over {MAX_BODY} bytes")
         if kind == "application/json":
+            composed = self._compose(data)
+            if composed is not None:
+                return composed
             data = _json_as_yaml_documents(data)
         try:
             return load_text(data, "request-body", root=self.service.behaviours_root)
         except LoadError as error:
             raise ApiError(400, "invalid behaviours; the set was not changed", problems=_problems(error)) from None
+
+    def _compose(self, data: bytes):
+        """``{"select": [names from the started set], "files": [{"name", "text"}]}``, or None if not that shape."""
+        from mockorigin.loader import check_set
+
+        try:
+            value = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ApiError(400, f"invalid JSON: {error}") from None
+        if not isinstance(value, dict) or not {"select", "files"} & set(value):
+            return None
+        chosen = []
+        if value.get("select"):
+            started = {b.name: b for b in self._started_set()}
+            missing = [n for n in value["select"] if n not in started]
+            if missing:
+                raise ApiError(404, f"not in the set the server started with: {', '.join(map(str, missing))}", known=sorted(started))
+            chosen += [started[n] for n in value["select"]]
+        problems = []
+        for file in value.get("files") or []:
+            if not isinstance(file, dict) or not isinstance(file.get("text"), str):
+                raise ApiError(400, 'each of "files" is {"name": ..., "text": ...}')
+            try:
+                chosen += load_text(file["text"], str(file.get("name") or "request-body"), root=self.service.behaviours_root)
+            except LoadError as error:
+                problems += _problems(error)
+        if problems:
+            raise ApiError(400, "invalid behaviours; the set was not changed", problems=problems)
+        try:
+            check_set(chosen)
+        except LoadError as error:
+            raise ApiError(400, "the behaviours clash; the set was not changed", problems=_problems(error)) from None
+        return tuple(chosen)
 
     def _check_set(self, behaviours) -> None:
         from mockorigin.loader import check_set

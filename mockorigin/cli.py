@@ -25,22 +25,30 @@ def catalogue_path() -> str:
     return str(resources.files("mockorigin").joinpath("catalogue"))
 
 
+def add_serve_options(serve: argparse.ArgumentParser) -> None:
+    """The options of ``serve``, shared with ``twistd mockorigin``."""
+    serve.add_argument("paths", nargs="*", metavar="PATH", help="behaviour files or folders")
+    serve.add_argument("--listen", action="append", metavar="ENDPOINT", help="Twisted endpoint string, repeatable (default: tcp:8080:interface=127.0.0.1)")
+    serve.add_argument("--admin", default="tcp:0:interface=127.0.0.1", metavar="ENDPOINT", help="control API endpoint (default: a free port on 127.0.0.1; 'none' turns it off)")
+    serve.add_argument("--admin-token", metavar="TOKEN", default=os.environ.get("MOCKORIGIN_ADMIN_TOKEN"), help="require `Authorization: Bearer TOKEN` on the control API (default: $MOCKORIGIN_ADMIN_TOKEN)")
+    serve.add_argument("--ready-file", metavar="FILE", help='written atomically once listening: {"pid", "urls", "admin"}')
+    serve.add_argument("--journal", metavar="FILE", help="append one JSON line per finished exchange")
+    serve.add_argument("--journal-size", type=int, default=10_000, metavar="N", help="entries kept in memory for the control API (default 10000; 0 keeps none)")
+    serve.add_argument("--watch", action="store_true", help="reload behaviour files when they change (a set with any error is refused whole)")
+    serve.add_argument("--grace", type=float, default=5.0, metavar="SECONDS", help="on SIGTERM, how long running scripts may finish before the rest is aborted (default 5)")
+    serve.add_argument("--daemon", action="store_true", help="detach; exit 0 only once listening (needs --pidfile)")
+    serve.add_argument("--pidfile", metavar="FILE", help="with --daemon: where the daemon's PID goes (removed on stop)")
+    serve.add_argument("--log-file", metavar="FILE", help="with --daemon: append the log here (default: discarded)")
+    serve.add_argument("--quiet", action="store_true", help="no line per request in the log")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockorigin", description="A mock origin server that misbehaves exactly as scripted.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
     serve = commands.add_parser("serve", help="serve behaviours (default: the built-in catalogue)")
-    serve.add_argument("paths", nargs="*", metavar="PATH", help="behaviour files or folders")
-    serve.add_argument("--listen", action="append", metavar="ENDPOINT", help="Twisted endpoint string, repeatable (default: tcp:8080:interface=127.0.0.1)")
-    serve.add_argument("--ready-file", metavar="FILE", help='written atomically once listening: {"pid", "urls", "admin"}')
-    serve.add_argument("--admin", default="tcp:0:interface=127.0.0.1", metavar="ENDPOINT", help="control API endpoint (default: a free port on 127.0.0.1; 'none' turns it off)")
-    serve.add_argument("--admin-token", metavar="TOKEN", default=os.environ.get("MOCKORIGIN_ADMIN_TOKEN"), help="require `Authorization: Bearer TOKEN` on the control API (default: $MOCKORIGIN_ADMIN_TOKEN)")
-    serve.add_argument("--journal", metavar="FILE", help="append one JSON line per finished exchange")
-    serve.add_argument("--journal-size", type=int, default=10_000, metavar="N", help="entries kept in memory for the control API (default 10000; 0 keeps none)")
-    serve.add_argument("--watch", action="store_true", help="reload behaviour files when they change (a set with any error is refused whole)")
-    serve.add_argument("--grace", type=float, default=5.0, metavar="SECONDS", help="on SIGTERM, how long running scripts may finish before the rest is aborted (default 5)")
-    serve.add_argument("--quiet", action="store_true", help="no line per request on stderr")
+    add_serve_options(serve)
 
     check = commands.add_parser("check", help="validate behaviour files; exit 2 with FILE:LINE:COL lines on any problem")
     check.add_argument("paths", nargs="+", metavar="PATH")
@@ -48,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="name, match and summary of each behaviour")
     listing.add_argument("paths", nargs="*", metavar="PATH")
     listing.add_argument("--json", action="store_true", help="as JSON")
+
+    stop = commands.add_parser("stop", help="stop a daemon: SIGTERM the PID in --pidfile and wait for it to exit")
+    stop.add_argument("--pidfile", required=True, metavar="FILE")
+    stop.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS", help="how long to wait (default 15)")
 
     commands.add_parser("schema", help="print the JSON Schema of behaviour files")
     return parser
@@ -59,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = parser.parse_args(argv)
     except SystemExit as exit_:
         return EXIT_OK if exit_.code == 0 else EXIT_USAGE
-    return {"serve": _serve, "check": _check, "list": _list, "schema": _schema}[options.command](options)
+    return {"serve": _serve, "check": _check, "list": _list, "schema": _schema, "stop": _stop}[options.command](options)
 
 
 def _load(paths: Sequence[str]):
@@ -103,66 +115,115 @@ def _schema(options) -> int:
     return EXIT_OK
 
 
-def _serve(options) -> int:
-    behaviours = _load(options.paths)
-    if behaviours is None:
-        return EXIT_USAGE
-    from twisted.internet import reactor
-    from twisted.logger import globalLogBeginner, textFileLogObserver
+class UsageProblem(Exception):
+    """Options that cannot work together; exit 2 with this message."""
 
+
+def check_serve_options(options) -> str | None:
+    """The admin endpoint to use, after refusing unsafe or impossible combinations."""
+    from mockorigin.service import is_loopback_endpoint
+
+    if not 0 <= options.grace <= limit_values.MAX_DURATION:
+        raise UsageProblem(f"--grace must be between 0 and {limit_values.MAX_DURATION:g} seconds")
+    if not 0 <= options.journal_size <= 1_000_000:
+        raise UsageProblem("--journal-size must be between 0 and 1000000")
+    if options.daemon and not options.pidfile:
+        raise UsageProblem("--daemon needs --pidfile")
+    admin = None if options.admin.lower() == "none" else options.admin
+    if admin and not is_loopback_endpoint(admin) and not options.admin_token:
+        raise UsageProblem(f"the control API on {admin} would be reachable from other machines; give --admin-token, or bind it to 127.0.0.1")
+    return admin
+
+
+def build_service(options, behaviours, reactor):
+    """The service ``serve`` and ``twistd mockorigin`` run; ``OSError`` if the journal cannot open."""
     from mockorigin.journal import Journal
-    from mockorigin.service import ListenError, OriginService, is_loopback_endpoint
+    from mockorigin.service import OriginService
     from mockorigin.state import ServerState
 
-    globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stderr)], redirectStandardIO=False)
-    sink = None
-    if options.journal:
-        try:
-            sink = open(options.journal, "ab")
-        except OSError as error:
-            print(f"mockorigin: cannot open journal {options.journal}: {error.strerror}", file=sys.stderr)
-            return EXIT_FAILURE
+    admin = check_serve_options(options)
+    sink = open(options.journal, "ab") if options.journal else None  # closed by the journal
     journal = Journal(capacity=options.journal_size, sink=sink, clock=reactor)
     if not options.quiet:
         journal.listeners.append(_access_line)
-    if not 0 <= options.grace <= limit_values.MAX_DURATION:
-        print(f"mockorigin: --grace must be between 0 and {limit_values.MAX_DURATION:g} seconds", file=sys.stderr)
-        return EXIT_USAGE
-    if not 0 <= options.journal_size <= 1_000_000:
-        print("mockorigin: --journal-size must be between 0 and 1000000", file=sys.stderr)
-        return EXIT_USAGE
-    admin = None if options.admin.lower() == "none" else options.admin
-    if admin and not is_loopback_endpoint(admin) and not options.admin_token:
-        print(f"mockorigin: the control API on {admin} would be reachable from other machines; give --admin-token, or bind it to 127.0.0.1", file=sys.stderr)
-        return EXIT_USAGE
-    limits = limit_values.ConnectionLimits(shutdown_grace=options.grace)
     paths = options.paths or [catalogue_path()]
     root = paths[0] if os.path.isdir(paths[0]) else os.path.dirname(paths[0]) or "."
-    service = OriginService(
-        reactor, ServerState(behaviours), options.listen or [], journal, limits, options.ready_file,
-        admin=admin, admin_token=options.admin_token, behaviours_root=root, watch=paths if options.watch else None,
+    return OriginService(
+        reactor, ServerState(behaviours), options.listen or [], journal,
+        limit_values.ConnectionLimits(shutdown_grace=options.grace), options.ready_file,
+        admin=admin, admin_token=options.admin_token, behaviours_root=root,
+        watch=paths if options.watch else None, paths=paths,
     )
-    outcome = {"code": EXIT_OK}
 
-    def start() -> None:
-        service.startService()
-        started = service.start_listening()
 
-        def failed(failure) -> None:
-            reason = failure.value if failure.check(ListenError) else failure.getErrorMessage()
-            print(f"mockorigin: {reason}", file=sys.stderr)
-            outcome["code"] = EXIT_FAILURE
-            reactor.stop()
+def _serve(options) -> int:
+    try:
+        check_serve_options(options)
+    except UsageProblem as problem:
+        print(f"mockorigin: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    behaviours = _load(options.paths)
+    if behaviours is None:
+        return EXIT_USAGE
+    for name in ("ready_file", "journal", "pidfile", "log_file"):
+        if getattr(options, name):  # the daemon changes directory to /
+            setattr(options, name, os.path.abspath(getattr(options, name)))
+    if options.paths:
+        options.paths = [os.path.abspath(p) for p in options.paths]
+    pipe = None
+    if options.daemon:
+        from mockorigin import daemon
 
-        started.addErrback(failed)
+        try:
+            pid = daemon.running_pid(options.pidfile)
+        except daemon.DaemonError as error:
+            print(f"mockorigin: {error}", file=sys.stderr)
+            return EXIT_FAILURE
+        if pid is not None:
+            print(f"mockorigin: already running as PID {pid} ({options.pidfile})", file=sys.stderr)
+            return EXIT_FAILURE
+        pipe = daemon.detach(options.log_file)  # only the daemon returns from here
 
-    reactor.callWhenRunning(start)
+    from twisted.internet import reactor
+    from twisted.logger import globalLogBeginner, textFileLogObserver
+
+    globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stderr)], redirectStandardIO=False)
+    try:
+        service = build_service(options, behaviours, reactor)
+    except OSError as error:
+        message = f"cannot open journal {options.journal}: {error.strerror}"
+        print(f"mockorigin: {message}", file=sys.stderr)
+        if pipe is not None:
+            from mockorigin import daemon
+
+            daemon.report(pipe, message)
+        return EXIT_FAILURE
+    if options.daemon:
+        _report_to_parent(service, options.pidfile, pipe)
+    reactor.callWhenRunning(service.startService)
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
     reactor.run()
-    journal.close()
-    if sink is not None:
-        sink.close()
-    return outcome["code"]
+    return EXIT_FAILURE if service.failure is not None else EXIT_OK
+
+
+def _report_to_parent(service, pidfile: str, pipe: int) -> None:
+    from mockorigin import daemon
+
+    def listening(_):
+        daemon.write_pidfile(pidfile)
+        daemon.report(pipe, "ok")
+
+    def failed(_):
+        daemon.report(pipe, str(service.failure))
+
+    service.on_started.append((listening, failed))
+    service.on_stopped.append(lambda: daemon.remove_pidfile(pidfile))
+
+
+def _stop(options) -> int:
+    from mockorigin import daemon
+
+    return daemon.stop(options.pidfile, options.timeout)
 
 
 def _access_line(entry: dict) -> None:

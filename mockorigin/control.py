@@ -78,6 +78,20 @@ class Control:
     def add(self, yaml_text: str) -> list[dict]:
         return self._call("POST", "/behaviours", yaml_text.encode(), "application/yaml")["behaviours"]
 
+    def compose(self, select: list[str] = (), files: list[tuple[str, str]] = ()) -> list[dict]:
+        """Replace the set with named behaviours of the started set plus these (name, YAML text) files."""
+        body = json.dumps({"select": list(select), "files": [{"name": n, "text": t} for n, t in files]}).encode()
+        return self._call("PUT", "/behaviours", body, "application/json")["behaviours"]
+
+    def select(self, *names: str) -> list[dict]:
+        """Serve only these behaviours of the set the server started with."""
+        query = urllib.request.quote(",".join(names))
+        return self._call("PUT", f"/behaviours?select={query}")["behaviours"]
+
+    def restore(self) -> list[dict]:
+        """Serve the set the server started with again (read from its files now)."""
+        return self._call("POST", "/behaviours/restore")["behaviours"]
+
     def delete(self, name: str) -> None:
         self._call("DELETE", f"/behaviours/{urllib.request.quote(name)}")
 

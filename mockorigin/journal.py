@@ -229,10 +229,13 @@ class Journal:
             self._failed(error)
 
     def close(self) -> None:
-        """Flush and stop: cancels the pending flush, so no timer outlives the journal."""
+        """Flush and close the file; cancels the pending flush, so no timer outlives the journal."""
         if self._flush_call is not None and self._flush_call.active():
             self._flush_call.cancel()
         self.flush()
+        if self.sink is not None:
+            self.sink.close()
+            self.sink = None
 
     def _failed(self, error: Exception) -> None:
         self.write_failures += 1

@@ -226,7 +226,8 @@ class OriginProtocol(Protocol):
                 steps = index.index(state.router, request.header("accept") or "")
             else:
                 steps = index.not_found(state.router, request.method, request.path, routed.regex_timeouts)
-                self.record.problem("no behaviour matched")
+                closest = state.router.closest(request.path)
+                self.record.problem(f"no behaviour matched {request.method} {request.path}" + (f" (closest: {', '.join(closest)})" if closest else ""))
         else:
             try:
                 params = script.resolve_params(behaviour, request.query)

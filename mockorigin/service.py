@@ -52,6 +52,7 @@ class OriginService(Service):
         admin_token: str | None = None,
         behaviours_root: str | None = None,
         watch: list[str] | None = None,
+        paths: list[str] | None = None,
     ):
         self.reactor = reactor
         self.listen = listen or [DEFAULT_LISTEN]
@@ -63,6 +64,10 @@ class OriginService(Service):
         self.ports: list = []
         self.urls: list[str] = []
         self.admin_url: str | None = None
+        self.paths = paths or []  # where the set came from, for POST /behaviours/restore
+        self.failure: str | None = None  # why listening failed, if it did
+        self.on_started: list = []  # (callback, errback) pairs run once listening succeeds or fails
+        self.on_stopped: list = []
         self.reloader = None
         if watch:
             from mockorigin.reload import Reloader
@@ -127,7 +132,22 @@ class OriginService(Service):
         return defer.gatherResults([defer.maybeDeferred(p.stopListening) for p in ports])
 
     def startService(self) -> None:
+        """Listen on every endpoint; on failure say why (once) and stop the reactor."""
         Service.startService(self)
+        started = self.start_listening()
+
+        def succeeded(_):
+            for callback, _errback in self.on_started:
+                callback(None)
+
+        def failed(failure):
+            self.failure = str(failure.value) if failure.check(ListenError) else failure.getErrorMessage()
+            log.error("mockorigin: {reason}", reason=self.failure)
+            for _callback, errback in self.on_started:
+                errback(None)
+            self.reactor.stop()
+
+        started.addCallbacks(succeeded, failed)
 
     @defer.inlineCallbacks
     def stopService(self):
@@ -136,8 +156,11 @@ class OriginService(Service):
             self.reloader.stop()
         yield self.stop_listening()
         yield self.drain()
+        self.factory.journal.close()
         if self.ready_file and os.path.exists(self.ready_file):
             os.unlink(self.ready_file)
+        for callback in self.on_stopped:
+            callback()
 
     def drain(self) -> defer.Deferred:
         """Let running scripts finish for the grace period, then abort the rest."""

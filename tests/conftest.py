@@ -22,6 +22,8 @@ from mockorigin.loader import load_text
 from mockorigin.protocol import OriginFactory, OriginProtocol
 from mockorigin.state import ServerState
 
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "behaviours"
 IN_CI = os.environ.get("CI", "").lower() == "true"

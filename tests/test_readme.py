@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -99,7 +100,7 @@ def test_journal_example_has_the_shape_of_a_real_entry(catalogue_server):
 def test_every_documented_option_exists():
     usage = re.search(r"```\nmockorigin serve.*?```", README, re.S).group(0)
     options = set(re.findall(r"(--[a-z-]+)", usage))
-    for command in ("serve", "check", "list"):
+    for command in ("serve", "check", "list", "stop"):
         help_text = subprocess.run([sys.executable, "-m", "mockorigin", command, "--help"], capture_output=True, text=True, cwd=ROOT, timeout=60).stdout
         options -= set(re.findall(r"(--[a-z-]+)", help_text))
     assert options == set()
@@ -112,6 +113,63 @@ def test_python_control_example_runs(server, tmp_path):
     started = server()
     shutil.copy(started.log_path.parent / "ready.json", tmp_path / "ready.json")
     shutil.copy(ROOT / "behaviours" / "continue-delayed.yaml", tmp_path / "my-behaviours.yaml")
-    (code,) = blocks("python")
+    (code,) = [b for b in blocks("python") if not b.startswith("# file:")]
     result = subprocess.run([sys.executable, "-W", "error", "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def file_blocks() -> dict[str, str]:
+    """README blocks that start with `# file: NAME` or `// file: NAME`."""
+    found = {}
+    for text in re.findall(r"```[a-z]+\n(.*?)```", README, re.S):
+        first = text.split("\n", 1)[0]
+        match = re.fullmatch(r"(?:#|//) file: (\S+)", first)
+        if match:
+            found[match.group(1)] = text
+    return found
+
+
+def with_venv_path() -> dict[str, str]:
+    return {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}
+
+
+def test_every_suite_example_is_here():
+    assert set(file_blocks()) == {"test_my_client.py", "client-test.sh", "client.test.mjs", "origin_test.go"}
+
+
+@pytest.mark.e2e
+def test_pytest_example_passes(pytester):
+    require_program("curl")
+    pytester.makepyfile(test_my_client=file_blocks()["test_my_client.py"])
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error", timeout=120)
+    result.assert_outcomes(passed=3)
+
+
+@pytest.mark.e2e
+def test_shell_example_passes(tmp_path):
+    require_program("curl")
+    script = tmp_path / "client-test.sh"
+    script.write_text(file_blocks()["client-test.sh"])
+    result = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60, env=with_venv_path(), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("s for the 100") and "ok: curl waited" in result.stdout
+
+
+@pytest.mark.e2e
+def test_node_example_passes(tmp_path):
+    node = require_program("node")
+    (tmp_path / "client.test.mjs").write_text(file_blocks()["client.test.mjs"])
+    result = subprocess.run([node, "--test", "client.test.mjs"], capture_output=True, text=True, timeout=120, env=with_venv_path(), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "# pass 1" in result.stdout
+
+
+@pytest.mark.e2e
+def test_go_example_passes(tmp_path):
+    go = require_program("go")
+    (tmp_path / "origin_test.go").write_text(file_blocks()["origin_test.go"])
+    env = {**with_venv_path(), "GOPATH": str(tmp_path / "gopath"), "GOCACHE": str(tmp_path / "gocache"), "GOFLAGS": "-mod=mod", "GOPROXY": "off", "GO111MODULE": "on"}
+    subprocess.run([go, "mod", "init", "example.test/origin"], check=True, capture_output=True, cwd=tmp_path, env=env, timeout=60)
+    result = subprocess.run([go, "test", "-count=1", "./..."], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("ok")
