@@ -152,6 +152,40 @@ def python_startup(runs: int) -> float:
     return statistics.median(times)
 
 
+def fixture_costs(runs: int) -> dict:
+    """The pytest plugin's first start, and its per-test reset (with and without a changed set)."""
+    from mockorigin.pytest_plugin import MockOrigin, start_server_process
+
+    folder = Path(tempfile.mkdtemp(prefix="mockorigin-fixture-"))
+    started = time.perf_counter()
+    server = start_server_process("tcp:0:interface=127.0.0.1", [], folder)
+    first_start = time.perf_counter() - started
+    try:
+        handle = MockOrigin(server)
+        handle._begin()
+        resets = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            handle._begin()
+            resets.append(time.perf_counter() - started)
+        restores = []
+        for _ in range(max(runs // 10, 5)):
+            handle.use("echo")
+            started = time.perf_counter()
+            handle._begin()
+            restores.append(time.perf_counter() - started)
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    return {
+        "first_start_s": first_start,
+        "reset_median_s": statistics.median(resets),
+        "reset_p99_s": sorted(resets)[int(len(resets) * 0.99) - 1],
+        "reset_after_use_median_s": statistics.median(restores),
+        "targets": "first start < 0.5 s; reset < 5 ms",
+    }
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--seconds", type=float, default=10, help="per throughput run")
@@ -204,6 +238,8 @@ def main(argv=None) -> int:
     ready = time_to_ready(5)
     results["d_launch_to_ready_s"] = {"median": statistics.median(ready), "max": max(ready), "python_startup": python_startup(5), "target": "< 0.35 s"}
 
+    results["f_fixture"] = fixture_costs(50 if options.quick else 500)
+
     (ROOT / "results").mkdir(exist_ok=True)
     (ROOT / "results" / "bench.json").write_text(json.dumps(results, indent=1))
     a, b, c, d = results["a_throughput"], results["b_lateness"], results["c_memory_kib_per_hanging_connection"], results["d_launch_to_ready_s"]
@@ -217,6 +253,11 @@ def main(argv=None) -> int:
     print(f"(c) memory per hanging connection ({c['connections']}): mockorigin {c['mockorigin']:.1f} KiB, bare Twisted {c['bare']:.1f} KiB (target < 4 KiB)")
     e = results["e_journal"]
     print(f"(e) req/s with the journal on (ring + JSON-lines file): {e['on_rps']:.0f}, off: {e['off_rps']:.0f}, ratio {e['ratio']:.2f} (target >= 0.9)")
+    f = results["f_fixture"]
+    print(
+        f"(f) pytest fixture: first start {f['first_start_s']:.3f} s (target < 0.5 s); reset per test median {f['reset_median_s']*1000:.2f} ms, "
+        f"p99 {f['reset_p99_s']*1000:.2f} ms, after use() {f['reset_after_use_median_s']*1000:.2f} ms (target < 5 ms)"
+    )
     print(f"(d) launch to ready file: median {d['median']:.3f} s, max {d['max']:.3f} s; bare python startup {d['python_startup']:.3f} s (target < 0.35 s)")
     return 0
 

@@ -133,13 +133,8 @@ class ControlResource(Resource):
         raise ApiError(404, f"no route for {method} {path}")
 
     def _started_set(self):
-        """The behaviours in the files the server was started with, read again now."""
-        from mockorigin.loader import load_paths
-
-        try:
-            return load_paths(self.service.paths)
-        except LoadError as error:
-            raise ApiError(409, "the files the server started with no longer load", problems=_problems(error)) from None
+        """The set the server started with (as last reloaded by --watch)."""
+        return self.service.started_set
 
     def _load_body(self, request):
         kind = (request.getHeader(b"content-type") or b"").decode("latin-1").split(";")[0].strip().lower()

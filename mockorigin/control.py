@@ -89,7 +89,7 @@ class Control:
         return self._call("PUT", f"/behaviours?select={query}")["behaviours"]
 
     def restore(self) -> list[dict]:
-        """Serve the set the server started with again (read from its files now)."""
+        """Serve the set the server started with again (as last reloaded by --watch)."""
         return self._call("POST", "/behaviours/restore")["behaviours"]
 
     def delete(self, name: str) -> None:

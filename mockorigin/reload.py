@@ -38,11 +38,12 @@ def snapshot(paths: Sequence[str]) -> tuple:
 
 
 class Reloader:
-    def __init__(self, paths: Sequence[str], state: ServerState, clock, interval: float = 0.5, now: Callable[[], float] | None = None):
+    def __init__(self, paths: Sequence[str], state: ServerState, clock, interval: float = 0.5, on_reload: Callable | None = None):
         self.paths = list(paths)
         self.state = state
         self.clock = clock
         self.interval = interval
+        self.on_reload = on_reload
         self.last = snapshot(self.paths)
         self.last_error: list[str] | None = None
         self.reloads = 0
@@ -69,6 +70,8 @@ class Reloader:
                 log.error("reload refused, the previous set keeps serving: {problem}", problem=line)
             return
         self.state.replace(behaviours)
+        if self.on_reload is not None:
+            self.on_reload(behaviours)
         self.last_error = None
         self.reloads += 1
         log.info("reloaded {count} behaviours", count=len(behaviours))

@@ -64,7 +64,8 @@ class OriginService(Service):
         self.ports: list = []
         self.urls: list[str] = []
         self.admin_url: str | None = None
-        self.paths = paths or []  # where the set came from, for POST /behaviours/restore
+        self.paths = paths or []  # where the set came from
+        self.started_set = state.behaviours  # what POST /behaviours/restore brings back
         self.failure: str | None = None  # why listening failed, if it did
         self.on_started: list = []  # (callback, errback) pairs run once listening succeeds or fails
         self.on_stopped: list = []
@@ -72,7 +73,7 @@ class OriginService(Service):
         if watch:
             from mockorigin.reload import Reloader
 
-            self.reloader = Reloader(watch, state, reactor)
+            self.reloader = Reloader(watch, state, reactor, on_reload=self._reloaded)
 
     @defer.inlineCallbacks
     def start_listening(self):
@@ -106,6 +107,9 @@ class OriginService(Service):
             self.reloader.start()
         if self.ready_file:
             write_json_atomically(self.ready_file, {"pid": os.getpid(), "urls": self.urls, "admin": self.admin_url})
+
+    def _reloaded(self, behaviours) -> None:
+        self.started_set = behaviours
 
     def health(self) -> dict:
         journal = self.factory.journal.status()
