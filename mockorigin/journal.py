@@ -27,7 +27,7 @@ class ExchangeRecord:
         "_clock", "_accepted_at", "id", "connection", "client", "behaviour", "request", "body_length",
         "body_sha256", "body_complete", "head_started_at", "head_at", "first_body_at", "last_body_at",
         "interims", "final_status", "final_at", "ended_how", "ended_stage", "ended_at", "ended_kept", "problems",
-        "body_at_continue", "body_at_final", "bytes_after_close", "response_said_close",
+        "body_at_continue", "body_at_final", "bytes_after_close", "response_said_close", "websocket",
     )
 
     def __init__(self, connection_id: int, request_id: int, peer: str, accepted_at: float, clock: Callable[[], float]):
@@ -57,6 +57,7 @@ class ExchangeRecord:
         self.body_at_final: int | None = None  # ... when the final response's head went out
         self.bytes_after_close = 0  # bytes the client sent after the server decided to close
         self.response_said_close = False
+        self.websocket: dict | None = None  # frames and facts, once upgraded
 
     def now(self) -> float:
         return round(self._clock() - self._accepted_at, 6)
@@ -131,6 +132,7 @@ class ExchangeRecord:
             "final": None if self.final_status is None else {"status": self.final_status, "at": self.final_at},
             "ended": self._ended(),
             "problems": self.problems,
+            "websocket": self.websocket,
         }
         entry["facts"] = client_facts(entry, self)
         return entry

@@ -155,7 +155,61 @@ class Reset:
     pass
 
 
-Step = Wait | Interim | ReadBody | Respond | Head | Body | End | Raw | Hang | Close | Reset
+# --- WebSocket steps (inside ``upgrade.then``) -------------------------------------
+
+
+@dataclass(frozen=True)
+class Echo:
+    """Echo every message, answer pings, complete the close handshake: until the client closes."""
+
+
+@dataclass(frozen=True)
+class WsSend:
+    opcode: int  # 1 text, 2 binary
+    payload: BodySource
+    fragments: Num = 1
+
+
+@dataclass(frozen=True)
+class WsControl:
+    opcode: int  # 9 ping, 10 pong
+    payload: Template = Template(())
+    count: Num = 1
+    every: Num = 0.0
+
+
+@dataclass(frozen=True)
+class WsClose:
+    code: int | None = 1000  # None: a close frame with no payload
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class WsReceive:
+    count: Num = 1
+
+
+@dataclass(frozen=True)
+class WsFrame:
+    opcode: int
+    payload: bytes = b""
+    fin: bool = True
+    rsv: tuple[bool, bool, bool] = (False, False, False)
+    mask: bytes | None = None
+    length: int | None = None  # None: the true length
+
+
+WsStep = Echo | WsSend | WsControl | WsClose | WsReceive | WsFrame | Wait | Hang | Reset | Raw
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    headers: tuple[Header, ...] = ()
+    accept: str | None = None  # None: correct; "wrong"; or a literal value
+    then: tuple[WsStep, ...] = (Echo(),)
+
+
+Step = Wait | Interim | ReadBody | Respond | Head | Body | End | Raw | Hang | Close | Reset | Upgrade
 
 
 # --- matching ------------------------------------------------------------------

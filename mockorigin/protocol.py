@@ -14,6 +14,7 @@ every delayed call is tracked and cancelled when the connection goes.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 
 from twisted.internet import error as net_error
@@ -24,7 +25,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from mockorigin import index, script, wire
+from mockorigin import index, script, websocket, wire
 from mockorigin.journal import ExchangeRecord, Journal
 from mockorigin.limits import ConnectionLimits
 from mockorigin.request import BadRequest, Body, BodyComplete, BodyReceived, HeadReceived, Request, RequestReader
@@ -80,7 +81,7 @@ class OriginProtocol(Protocol):
     __slots__ = (
         "clock", "limits", "connection_id", "accepted_at", "peer", "reader", "record", "exchange", "script",
         "requests", "timers", "awaiting_body", "write_paused", "blocked_on_write", "read_pauses", "read_closed",
-        "draining", "ended_by_server", "hanging", "deadline", "lingering",
+        "draining", "ended_by_server", "hanging", "deadline", "lingering", "ws", "ws_echo", "ws_pending", "ws_waiting",
     )
     factory: OriginFactory
 
@@ -108,6 +109,10 @@ class OriginProtocol(Protocol):
         self.ended_by_server: str | None = None
         self.hanging = False
         self.lingering = False
+        self.ws: websocket.Session | None = None  # set once a script upgrades the connection
+        self.ws_echo = False
+        self.ws_pending: deque = deque()  # messages and pings no step has taken yet
+        self.ws_waiting: int | None = None
         factory.connections.add(self)
         try:
             self.transport.setTcpNoDelay(True)  # 1xx and drips must leave as written
@@ -119,6 +124,9 @@ class OriginProtocol(Protocol):
     # --- reading -------------------------------------------------------------
 
     def dataReceived(self, data: bytes) -> None:
+        if self.ws is not None:
+            self._ws_received(data)
+            return
         if self.ended_by_server is not None:
             self._after_close(data)
             return
@@ -127,6 +135,57 @@ class OriginProtocol(Protocol):
         self._handle(self.reader.feed(data))
         if self.exchange is not None and self.reader.buffered > self.limits.max_buffered:
             self._pause_reading("buffer")
+
+    # --- WebSocket ------------------------------------------------------------------
+
+    def _ws_received(self, data: bytes) -> None:
+        """Client frames after the 101: journaled always, answered only by echo."""
+        session = self.ws
+        assert session is not None
+        for event in session.feed(data):
+            if self.ended_by_server is not None:
+                continue  # closing: still read (the client's close reply is journaled), never answer
+            if isinstance(event, (websocket.Message, websocket.PingReceived)):
+                if self.ws_echo:
+                    self._ws_answer(event)
+                    continue
+                self.ws_pending.append(event)
+                if self.ws_waiting is not None and self._take_messages(self.ws_waiting):
+                    self.ws_waiting = None
+                    self._advance()
+            elif isinstance(event, websocket.CloseReceived):
+                if session.log.close_sent is not None or self.ws_echo:
+                    if session.log.close_sent is None:  # echo the client's code (none for none)
+                        self._ws_send(8, websocket.close_payload(event.code, ""))
+                    session.log.ended = "close handshake"
+                    self.script = None
+                    self._close("completed")
+            elif isinstance(event, websocket.Failed):
+                self._ws_send(8, websocket.close_payload(event.code, event.reason[:100]))
+                session.log.ended = f"protocol error {event.code}: {event.reason}"
+                self.script = None
+                self._close("server closed")
+
+    def _take_messages(self, count: int) -> bool:
+        """Consume ``count`` waiting messages for a receive step, if that many are there."""
+        messages = [e for e in self.ws_pending if isinstance(e, websocket.Message)]
+        if len(messages) < count:
+            return False
+        taken = set(map(id, messages[:count]))
+        self.ws_pending = deque(e for e in self.ws_pending if id(e) not in taken)
+        return True
+
+    def _ws_answer(self, event) -> None:
+        """The echo's answer: the message back, or a pong with the ping's payload."""
+        if isinstance(event, websocket.Message):
+            self._ws_send(1 if event.kind == "text" else 2, event.data)
+        else:
+            self._ws_send(10, event.payload)
+
+    def _ws_send(self, opcode: int, payload: bytes) -> None:
+        assert self.ws is not None
+        self.transport.write(websocket.frame(opcode, payload))
+        self.ws.note_sent(opcode, True, len(payload), False, 0, payload)
 
     def _after_close(self, data: bytes) -> None:
         """The server is closing: nothing more is answered. The rest of a body is still
@@ -152,7 +211,7 @@ class OriginProtocol(Protocol):
     def readConnectionLost(self) -> None:
         """The client sent FIN: it may still read, so a running script goes on."""
         self.read_closed = True
-        if self.lingering:
+        if self.lingering or self.ws is not None:
             self.transport.loseConnection()  # the client has finished too
             return
         self._handle(self.reader.connection_closed())
@@ -281,6 +340,8 @@ class OriginProtocol(Protocol):
         assert self.record is not None
         if isinstance(command, script.Send):
             self.transport.write(command.data)
+            if command.frame is not None and self.ws is not None:
+                self.ws.note_sent(*command.frame)
             if command.interim is not None:
                 self.record.interim(command.interim)
             if command.final is not None:
@@ -311,6 +372,24 @@ class OriginProtocol(Protocol):
             self.script = None
             self._reset()
             return False
+        if isinstance(command, script.SwitchToWebSocket):
+            self.ws = websocket.Session(self.record.now)
+            self._set_deadline(None)
+            leftover = self.reader.take_buffered()
+            if leftover:  # the client did not wait for the 101: its frames are not lost
+                self._ws_received(leftover)
+            return self.script is not None
+        if isinstance(command, script.AwaitMessages):
+            if self._take_messages(command.count):
+                return True
+            self.ws_waiting = command.count
+            return False
+        if isinstance(command, script.EchoUntilClosed):
+            self.ws_echo = True
+            pending, self.ws_pending = self.ws_pending, deque()
+            for event in pending:  # what arrived before the echo began is answered first
+                self._ws_answer(event)
+            return False
         raise AssertionError(command)  # pragma: no cover
 
     def _hang(self, command: script.HangUntil) -> bool:
@@ -340,6 +419,9 @@ class OriginProtocol(Protocol):
         exchange = self.exchange
         assert exchange is not None
         self.script = None
+        if self.ws is not None:  # the WebSocket steps are over: so is the connection
+            self._close("completed")
+            return
         persistent = (
             script.keep_alive(exchange)
             and not self.read_closed
@@ -452,6 +534,10 @@ class OriginProtocol(Protocol):
         how = self.ended_by_server
         if how is None:
             how = "client reset" if reason.check(net_error.ConnectionLost) else "client closed"
+        if self.ws is not None and self.record is not None:
+            if self.ws.log.ended is None:
+                self.ws.log.ended = {"client closed": "client dropped TCP", "client reset": "client reset TCP"}.get(how, how)
+            self.record.websocket = self.ws.log.summary()
         stage = self._stage()
         if self.record is not None or self.requests == 0:
             if self.record is None:

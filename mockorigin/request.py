@@ -139,6 +139,13 @@ class RequestReader:
             return self._body_events()
         return []
 
+    def take_buffered(self) -> bytes:
+        """Hand over the bytes after the request (a protocol switch) and stop reading HTTP."""
+        data = bytes(self._buffer)
+        self._buffer.clear()
+        self._state = "failed"
+        return data
+
     def next_request(self) -> list[Event]:
         """Start on the next request, parsing whatever is already buffered."""
         if self._state == "failed":

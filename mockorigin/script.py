@@ -32,6 +32,7 @@ class Send:
     data: bytes
     interim: int | None = None  # status of a 1xx being sent
     final: int | None = None  # status of a final head being sent
+    frame: tuple | None = None  # a WebSocket frame: (opcode, fin, length, masked, rsv bits, payload)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,22 @@ class ResetConnection:
     pass
 
 
-Command = Send | Sleep | AwaitBody | HangUntil | CloseConnection | ResetConnection
+@dataclass(frozen=True)
+class SwitchToWebSocket:
+    """The 101 is out: from here on the connection speaks WebSocket."""
+
+
+@dataclass(frozen=True)
+class AwaitMessages:
+    count: int  # client data messages not yet consumed by an earlier receive
+
+
+@dataclass(frozen=True)
+class EchoUntilClosed:
+    """Echo messages, answer pings, complete the close handshake; ends with the connection."""
+
+
+Command = Send | Sleep | AwaitBody | HangUntil | CloseConnection | ResetConnection | SwitchToWebSocket | AwaitMessages | EchoUntilClosed
 Script = Generator[Command, None, None]
 
 
@@ -133,6 +149,10 @@ class Exchange:
             return request.header(field_name[7:]) or ""
         if field_name == "json":
             return self.request_json()
+        if field_name == "websocket_accept":
+            from mockorigin.websocket import accept_token
+
+            return accept_token((request.header("sec-websocket-key") or "").strip(), None)
         return str(
             {
                 "method": request.method,
@@ -178,6 +198,7 @@ def run(steps: tuple[model.Step, ...], exchange: Exchange) -> Script:
 
 
 _STEP_NAMES = {model.ReadBody: "read_body"}
+_WS_STEP_NAMES = {model.WsSend: "send", model.WsControl: "ping/pong", model.WsClose: "close", model.WsReceive: "receive", model.WsFrame: "frame"}
 
 
 @functools.singledispatch
@@ -288,6 +309,97 @@ def _close(step: model.Close, exchange: Exchange) -> Script:
 @_step.register
 def _reset(step: model.Reset, exchange: Exchange) -> Script:
     yield ResetConnection()
+
+
+@_step.register
+def _upgrade(step: model.Upgrade, exchange: Exchange) -> Script:
+    from mockorigin import websocket
+
+    refused = websocket.check_handshake(exchange.request)
+    if refused is not None:
+        status, reason, extra = refused
+        exchange.response.final_status = status
+        yield Send(websocket.refusal(status, reason, extra), final=status)
+        yield CloseConnection()
+        return
+    key = (exchange.request.header("sec-websocket-key") or "").strip()
+    headers = [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", websocket.accept_token(key, step.accept))]
+    headers += [(h.name, exchange.render(h.value)) for h in step.headers]
+    exchange.response.final_status = 101
+    exchange.response.headers = headers
+    yield Send(wire.status_line(101, None) + wire.header_block(headers), final=101)
+    yield SwitchToWebSocket()
+    base = exchange.stage
+    for number, ws_step in enumerate(step.then, 1):
+        name = _WS_STEP_NAMES.get(type(ws_step), type(ws_step).__name__.lower())
+        exchange.stage = f"{base}/{number}:{name}"
+        yield from _ws_step(ws_step, exchange)
+        if isinstance(ws_step, (model.Echo, model.Reset)):
+            return
+
+
+@functools.singledispatch
+def _ws_step(step, exchange: Exchange) -> Script:
+    yield from _step(step, exchange)  # wait, hang, raw: as in HTTP
+
+
+@_ws_step.register
+def _ws_reset(step: model.Reset, exchange: Exchange) -> Script:
+    yield ResetConnection()
+
+
+@_ws_step.register
+def _ws_echo(step: model.Echo, exchange: Exchange) -> Script:
+    yield EchoUntilClosed()
+
+
+@_ws_step.register
+def _ws_send(step: model.WsSend, exchange: Exchange) -> Script:
+    from mockorigin import websocket
+
+    _length, data = _body(step.payload, exchange)
+    pieces = websocket.fragment(b"".join(data), int(exchange.value(step.fragments)))
+    for index, piece in enumerate(pieces):
+        opcode, fin = (step.opcode if index == 0 else 0), index == len(pieces) - 1
+        yield Send(websocket.frame(opcode, piece, fin), frame=(opcode, fin, len(piece), False, 0, b""))
+
+
+@_ws_step.register
+def _ws_control(step: model.WsControl, exchange: Exchange) -> Script:
+    from mockorigin import websocket
+
+    count = int(exchange.value(step.count))
+    every = float(exchange.value(step.every))
+    for n in range(1, count + 1):
+        exchange.n = n
+        payload = exchange.render(step.payload).encode("utf-8")[:125]
+        yield Send(websocket.frame(step.opcode, payload), frame=(step.opcode, True, len(payload), False, 0, payload))
+        if n < count and every > 0:
+            yield Sleep(every)
+    exchange.n = 1
+
+
+@_ws_step.register
+def _ws_close(step: model.WsClose, exchange: Exchange) -> Script:
+    from mockorigin import websocket
+
+    payload = websocket.close_payload(step.code, step.reason)
+    yield Send(websocket.frame(8, payload), frame=(8, True, len(payload), False, 0, payload))
+
+
+@_ws_step.register
+def _ws_receive(step: model.WsReceive, exchange: Exchange) -> Script:
+    yield AwaitMessages(int(exchange.value(step.count)))
+
+
+@_ws_step.register
+def _ws_frame(step: model.WsFrame, exchange: Exchange) -> Script:
+    from mockorigin import websocket
+
+    data = websocket.frame(step.opcode, step.payload, step.fin, step.rsv, step.mask, step.length)
+    rsv = (4 if step.rsv[0] else 0) | (2 if step.rsv[1] else 0) | (1 if step.rsv[2] else 0)
+    declared = len(step.payload) if step.length is None else step.length
+    yield Send(data, frame=(step.opcode, step.fin, declared, step.mask is not None, rsv, step.payload))
 
 
 # --- pieces --------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from collections.abc import Callable, Iterable
 
 _PLACEHOLDER = re.compile(r"\$\$\{|\$\{([^}]*)\}")
-_REQUEST_FIELDS = ("method", "path", "target", "body_length", "id", "version", "json")
+_REQUEST_FIELDS = ("method", "path", "target", "body_length", "id", "version", "json", "websocket_accept")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
@@ -84,5 +84,5 @@ def _reference(inner: str, params: set[str]) -> Reference:
     known = ", ".join(sorted(params)) or "none declared"
     raise ValueError(
         f"unknown placeholder ${{{inner}}}: use a param ({known}), ${{n}}, or "
-        "${request.method|path|target|version|body_length|id|json|query.NAME|header.NAME}"
+        "${request.method|path|target|version|body_length|id|json|websocket_accept|query.NAME|header.NAME}"
     )

@@ -64,11 +64,19 @@ class Harness:
         else:
             self.protocol.dataReceived(data)
 
+    carry: bytes = b""
+
     def take(self) -> bytes:
         """What the server wrote since the last call."""
-        value = self.transport.value()
+        value = self.carry + self.transport.value()
+        self.carry = b""
         self.transport.clear()
         return value
+
+    def take_head(self) -> bytes:
+        """The next response head; what follows it stays for the next ``take()``."""
+        head, _, self.carry = self.take().partition(b"\r\n\r\n")
+        return head + b"\r\n\r\n"
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)

@@ -13,7 +13,7 @@ from .conftest import CATALOGUE
 
 SPEC_PATHS = [
     "/continue/delayed", "/continue/never", "/continue/reject", "/processing", "/early-hints",
-    "/hang", "/hang/after-headers", "/drip", "/reset/after-headers", "/echo",
+    "/hang", "/hang/after-headers", "/drip", "/reset/after-headers", "/echo", "/ws/echo",
 ]
 
 

@@ -12,6 +12,9 @@ import pytest
 import urllib3
 
 from mockorigin import ControlError
+from mockorigin.loader import load_paths
+
+from .conftest import CATALOGUE
 
 pytestmark = pytest.mark.e2e
 
@@ -94,7 +97,7 @@ def test_bodies_must_be_json_or_yaml_and_bounded(server):
         urllib.request.urlopen(big, timeout=5)
     caught.value.close()
     assert caught.value.code == 413
-    assert len(control.behaviours()) == 10  # unchanged
+    assert len(control.behaviours()) == len(load_paths([str(CATALOGUE)]))  # unchanged
 
 
 def test_an_invalid_set_is_refused_whole_with_locations(server):

@@ -13,7 +13,9 @@ import time
 import pytest
 import urllib3
 
-from .conftest import ROOT
+from mockorigin.loader import load_paths
+
+from .conftest import CATALOGUE, ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -118,7 +120,7 @@ def test_twistd_and_twist_run_the_same_service(tmp_path, launcher):
         info = json.loads(ready.read_text())
         response = urllib3.request("POST", info["urls"][0] + "continue/delayed?delay=10ms", body=b"abc", timeout=5)
         assert response.json() == {"received": 3}
-        assert urllib3.request("GET", info["admin"] + "health", timeout=5).json()["behaviours"] == 10
+        assert urllib3.request("GET", info["admin"] + "health", timeout=5).json()["behaviours"] == len(load_paths([str(CATALOGUE)]))
     finally:
         process.send_signal(signal.SIGTERM)
         output = process.communicate(timeout=15)[0].decode()
