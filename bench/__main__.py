@@ -42,7 +42,10 @@ def _pin(cpu: int) -> list[str]:
 def server(kind: str):
     """A server process on a free port: ('mockorigin' | 'journal-off' | 'journal-file' | 'bare') -> (port, pid)."""
     folder = Path(tempfile.mkdtemp(prefix="mockorigin-bench-"))
-    if kind != "bare":
+    if kind == "ws-baseline":
+        ready = folder / "port"
+        command = [sys.executable, "-m", "bench.ws_baseline", str(ready)]
+    elif kind != "bare":
         ready = folder / "ready.json"
         command = [sys.executable, "-m", "mockorigin", "serve", "--quiet", "--listen", "tcp:0:interface=127.0.0.1", "--ready-file", str(ready), str(BEHAVIOURS)]
         if kind == "journal-off":
@@ -59,7 +62,7 @@ def server(kind: str):
             raise RuntimeError(f"{kind} server did not start")
         time.sleep(0.01)
     text = ready.read_text()
-    port = int(text) if kind == "bare" else int(json.loads(text)["urls"][0].rsplit(":", 1)[1].strip("/"))
+    port = int(text) if kind in ("bare", "ws-baseline") else int(json.loads(text)["urls"][0].rsplit(":", 1)[1].strip("/"))
     try:
         yield port, process.pid
     finally:
@@ -240,6 +243,22 @@ def main(argv=None) -> int:
 
     results["f_fixture"] = fixture_costs(50 if options.quick else 500)
 
+    echo: dict = {}
+    for connections in (1, options.connections):
+        for kind in ("ws-baseline", "mockorigin", "ws-baseline", "mockorigin"):
+            with server(kind) as (port, _pid):
+                rate = load("ws", HOST, str(port), str(connections), str(options.seconds / 2))["messages_per_second"]
+            echo[(connections, kind)] = max(echo.get((connections, kind), 0), rate)
+    results["g_websocket_echo"] = {
+        f"{c}_connections": {
+            "twisted_web_websocket": echo[(c, "ws-baseline")],
+            "mockorigin": echo[(c, "mockorigin")],
+            "ratio": echo[(c, "mockorigin")] / echo[(c, "ws-baseline")],
+        }
+        for c in (1, options.connections)
+    }
+    results["g_websocket_echo"]["target"] = ">= 0.8"
+
     (ROOT / "results").mkdir(exist_ok=True)
     (ROOT / "results" / "bench.json").write_text(json.dumps(results, indent=1))
     a, b, c, d = results["a_throughput"], results["b_lateness"], results["c_memory_kib_per_hanging_connection"], results["d_launch_to_ready_s"]
@@ -258,6 +277,9 @@ def main(argv=None) -> int:
         f"(f) pytest fixture: first start {f['first_start_s']:.3f} s (target < 0.5 s); reset per test median {f['reset_median_s']*1000:.2f} ms, "
         f"p99 {f['reset_p99_s']*1000:.2f} ms, after use() {f['reset_after_use_median_s']*1000:.2f} ms (target < 5 ms)"
     )
+    for key, value in results["g_websocket_echo"].items():
+        if key != "target":
+            print(f"(g) WebSocket echo messages/s, {key.replace('_', ' ')}: mockorigin {value['mockorigin']:.0f}, twisted.web.websocket {value['twisted_web_websocket']:.0f}, ratio {value['ratio']:.2f} (target >= 0.8)")
     print(f"(d) launch to ready file: median {d['median']:.3f} s, max {d['max']:.3f} s; bare python startup {d['python_startup']:.3f} s (target < 0.35 s)")
     return 0
 

@@ -104,12 +104,51 @@ async def hold(host: str, port: int, connections: int, path: str, seconds: float
     return {"open": len(writers)}
 
 
+WS_HANDSHAKE = (
+    b"GET /ws/echo HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: MDEyMzQ1Njc4OWFiY2RlZg==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+WS_MESSAGE = bytes([0x81, 0x80 | 32]) + b"\x00\x00\x00\x00" + b"m" * 32  # masked (with a zero key) 32-byte text
+
+
+async def ws_echo(host: str, port: int, connections: int, seconds: float) -> dict:
+    """Echo round trips of a 32-byte text message on `connections` WebSockets; messages per second."""
+    done = 0
+    gate = asyncio.Semaphore(200)
+    ready = asyncio.Event()
+    opened = 0
+
+    async def worker():
+        nonlocal done, opened
+        async with gate:
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(WS_HANDSHAKE)
+            await reader.readuntil(b"\r\n\r\n")
+        opened += 1
+        if opened == connections:
+            started[0] = time.perf_counter()
+            ready.set()
+        await ready.wait()
+        stop_at = started[0] + seconds
+        while time.perf_counter() < stop_at:
+            writer.write(WS_MESSAGE)
+            await reader.readexactly(2 + 32)
+            done += 1
+        writer.close()
+
+    started = [0.0]
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return {"messages_per_second": done / (time.perf_counter() - started[0]), "connections": connections}
+
+
 def main() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if mode == "throughput":
         result = asyncio.run(throughput(host, port, int(sys.argv[4]), float(sys.argv[5])))
+    elif mode == "ws":
+        result = asyncio.run(ws_echo(host, port, int(sys.argv[4]), float(sys.argv[5])))
     elif mode in ("continue", "processing"):
         result = asyncio.run(lateness(host, port, int(sys.argv[4]), mode))
     else:

@@ -23,6 +23,11 @@ def blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", README, re.S)
 
 
+def console_block(containing: str) -> str:
+    (block,) = [b for b in blocks("console") if containing in b]
+    return block
+
+
 def test_readme_gives_the_two_setup_commands():
     setup = blocks("sh")[0]
     assert "make serve" in setup and "make test" in setup
@@ -45,7 +50,7 @@ def curl_lines(block: str) -> list[tuple[list[str], str]]:
 @pytest.mark.e2e
 def test_try_it_commands_succeed(catalogue_server):
     require_program("curl")
-    commands = curl_lines(blocks("console")[0])
+    commands = curl_lines(console_block("continue/delayed?delay=1s"))
     assert len(commands) >= 7
     for argv, _ in commands:
         argv = [arg.replace("http://127.0.0.1:8080", catalogue_server.url) for arg in argv]
@@ -56,7 +61,7 @@ def test_try_it_commands_succeed(catalogue_server):
 @pytest.mark.e2e
 def test_bad_ending_commands_end_as_documented(catalogue_server):
     require_program("curl")
-    commands = curl_lines(blocks("console")[1])
+    commands = curl_lines(console_block("reset/after-headers"))
     assert len(commands) == 3
     for argv, comment in commands:
         expected = int(re.search(r"curl: \((\d+)\)", comment).group(1))
@@ -66,8 +71,22 @@ def test_bad_ending_commands_end_as_documented(catalogue_server):
         assert result.returncode == expected, (argv, result.stderr)
 
 
+@pytest.mark.e2e
+def test_websocket_command_line_example(catalogue_server):
+    (line,) = console_block("python -m websockets").strip().splitlines()
+    mark = marker()
+    url = line[2:].replace("ws://127.0.0.1:8080", catalogue_server.url.replace("http://", "ws://")) + f"?m={mark}"
+    argv = shlex.split(url)
+    argv[0] = sys.executable
+    result = subprocess.run(argv, input="hello there\n", capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and "Connection closed: 1000" in result.stdout
+    frames = journal_entry(catalogue_server, mark)["websocket"]["frames"]
+    assert {"dir": "in", "opcode": "text", "length": 11} in [{k: f[k] for k in ("dir", "opcode", "length")} for f in frames]
+    assert {"dir": "out", "opcode": "text", "length": 11} in [{k: f[k] for k in ("dir", "opcode", "length")} for f in frames]
+
+
 def test_check_transcript_matches_the_program():
-    transcript = blocks("console")[2].strip().splitlines()
+    transcript = console_block("$ mockorigin check").strip().splitlines()
     assert transcript[0] == "$ mockorigin check tests/data/broken"
     result = subprocess.run([sys.executable, "-m", "mockorigin", "check", "tests/data/broken"], capture_output=True, text=True, cwd=ROOT, timeout=60)
     actual = result.stderr.splitlines()
