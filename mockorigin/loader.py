@@ -9,27 +9,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import difflib
-import json
 import os
 import stat
-from importlib import resources
 from collections.abc import Iterable
 
 from mockorigin import limits, model
 from mockorigin.template import parse_template, single_reference
 from mockorigin.units import parse_duration, parse_integer, parse_size
+from mockorigin.shape import schema, shape_problems
 from mockorigin.yamlsource import Document, Problem, parse_documents, read_file
 
-_TYPE_NAMES = {
-    "object": "a mapping",
-    "array": "a list",
-    "string": "a string",
-    "integer": "a whole number",
-    "number": "a number",
-    "boolean": "true or false",
-    "null": "nothing",
-}
+__all__ = ["LoadError", "check_set", "load_paths", "load_text", "schema"]
+
 
 
 class LoadError(Exception):
@@ -38,11 +29,6 @@ class LoadError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems, key=lambda p: (p.location.file, p.location.line, p.location.column))
         super().__init__("\n".join(str(p) for p in self.problems))
-
-
-def schema() -> dict:
-    """The JSON Schema (draft-07) of one behaviour document."""
-    return json.loads(resources.files("mockorigin").joinpath("schema.json").read_text("utf-8"))
 
 
 def load_paths(paths: Iterable[str]) -> tuple[model.Behaviour, ...]:
@@ -111,7 +97,7 @@ def _load_documents(data: str | bytes, file: str, root: str | None, problems: li
     result = []
     for document in documents:
         broken: set[tuple] = set()
-        for problem, path in _shape_problems(document):
+        for problem, path in shape_problems(document):
             problems.append(problem)
             broken.add(path)
         builder = _Builder(document, root, default_name=stem, broken=broken)
@@ -133,113 +119,6 @@ def _check_unique(behaviours: list[model.Behaviour], problems: list[Problem]) ->
         earlier = matches.setdefault(behaviour.match, behaviour)
         if earlier is not behaviour:
             problems.append(Problem(behaviour.location, f"same match and priority as {earlier.name!r} ({earlier.location}): this behaviour could never be chosen"))
-
-
-# --- shape: JSON Schema errors, explained ---------------------------------------
-
-_VALIDATOR = None
-
-
-def _validator():
-    global _VALIDATOR
-    if _VALIDATOR is None:
-        from jsonschema import Draft7Validator
-
-        _VALIDATOR = Draft7Validator(schema())
-    return _VALIDATOR
-
-
-def _shape_problems(document: Document) -> Iterable[tuple[Problem, tuple]]:
-    for error in _validator().iter_errors(document.value):
-        for problem in _explain(error, document):
-            yield problem, tuple(error.absolute_path)
-
-
-def _explain(error, document: Document) -> Iterable[Problem]:
-    path = tuple(error.absolute_path)
-    schema_part = error.schema if isinstance(error.schema, dict) else {}
-    where = document.where(path)
-    kind = error.validator
-    if kind in ("anyOf", "oneOf") and error.context:
-        branches: dict[int, list] = {}
-        for sub in error.context:
-            branches.setdefault(sub.schema_path[0], []).append(sub)
-        fitting = [errs for errs in branches.values() if not any(e.validator == "type" and not e.relative_path for e in errs)]
-        if len(fitting) == 1:
-            for sub in fitting[0]:
-                yield from _explain(sub, document)
-            return
-        if "errorMessage" in schema_part:
-            yield Problem(where, schema_part["errorMessage"])
-            return
-        expected = _expected_types(error)
-        yield Problem(where, f"expected {expected}, got {_describe(error.instance)}")
-        return
-    if kind == "additionalProperties":
-        allowed = sorted(schema_part.get("properties", {}))
-        for key in error.instance:
-            if key in schema_part.get("properties", {}):
-                continue
-            what = "step" if _is_step(schema_part) else "key"
-            message = f"unknown {what} {key!r}"
-            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-            if close:
-                message += f" (did you mean {close[0]!r}?)"
-            elif allowed:
-                message += f"; expected one of: {', '.join(allowed)}"
-            yield Problem(document.where(path + (key,), key=True), message)
-        return
-    if "errorMessage" in schema_part and kind in ("oneOf", "anyOf", "maxProperties", "minProperties"):
-        yield Problem(where, schema_part["errorMessage"])
-        return
-    if kind == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
-        yield Problem(where, f"missing required key {missing!r}")
-    elif kind == "type":
-        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        yield Problem(where, f"expected {' or '.join(_TYPE_NAMES[w] for w in wanted)}, got {_describe(error.instance)}")
-    elif kind == "pattern":
-        title = schema_part.get("title", "value")
-        yield Problem(where, f"{error.instance!r} is not a valid {title}")
-    elif kind == "propertyNames":
-        yield Problem(where, f"{error.instance!r} is not a valid name here")
-    elif kind in ("minimum", "maximum"):
-        word = "at least" if kind == "minimum" else "at most"
-        yield Problem(where, f"{error.instance!r} is out of range: must be {word} {error.validator_value}")
-    elif kind == "enum":
-        options = ", ".join(repr(v) for v in error.validator_value)
-        yield Problem(where, f"{error.instance!r} is not one of {options}")
-    else:
-        yield Problem(where, error.message)
-
-
-def _is_step(schema_part: dict) -> bool:
-    return "wait" in schema_part.get("properties", {}) and "respond" in schema_part.get("properties", {})
-
-
-def _expected_types(error) -> str:
-    names = []
-    for branch in error.validator_value:
-        resolved = branch
-        if "$ref" in branch:  # only local refs: "#/definitions/NAME"
-            resolved = _validator().schema["definitions"][branch["$ref"].rsplit("/", 1)[-1]]
-        wanted = resolved.get("type", "object")
-        for w in wanted if isinstance(wanted, list) else [wanted]:
-            if _TYPE_NAMES[w] not in names:
-                names.append(_TYPE_NAMES[w])
-    return " or ".join(names)
-
-
-def _describe(value: object) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (quote it if you meant a string)"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, (int, float)):
-        return f"the number {value!r}"
-    return "a list" if isinstance(value, list) else "a mapping"
 
 
 # --- meaning: the model ---------------------------------------------------------

@@ -111,7 +111,7 @@ class OriginProtocol(Protocol):
         self.lingering = False
         self.ws: websocket.Session | None = None  # set once a script upgrades the connection
         self.ws_echo = False
-        self.ws_pending: deque = deque()  # messages and pings no step has taken yet
+        self.ws_pending: deque | None = None  # messages and pings no step has taken yet (after an upgrade)
         self.ws_waiting: int | None = None
         factory.connections.add(self)
         try:
@@ -374,6 +374,7 @@ class OriginProtocol(Protocol):
             return False
         if isinstance(command, script.SwitchToWebSocket):
             self.ws = websocket.Session(self.record.now)
+            self.ws_pending = deque()
             self._set_deadline(None)
             leftover = self.reader.take_buffered()
             if leftover:  # the client did not wait for the 101: its frames are not lost

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from dataclasses import dataclass, field
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 
-from mockorigin import model, wire
+from mockorigin import bodies, model, wire
 from mockorigin.request import Body, Request
 from mockorigin.template import Reference, Template
 from mockorigin.units import format_duration, parse_duration, parse_integer, parse_size
 
-PIECE = 64 * 1024  # bytes per write for generated and file bodies
 
 
 # --- commands ------------------------------------------------------------------
@@ -251,7 +249,7 @@ def _respond(step: model.Respond, exchange: Exchange) -> Script:
     state.chunked = chunked
     if exchange.request.method != "HEAD":
         size = None if not chunked or step.chunk_size == 0 else int(exchange.value(step.chunk_size))  # type: ignore[arg-type]
-        yield from _send_pieces(_regroup(pieces, size), step.drip, chunked, exchange)
+        yield from _send_pieces(bodies.regroup(pieces, size), step.drip, chunked, exchange)
         if chunked:
             trailers = [(h.name, exchange.render(h.value)) for h in step.trailers]
             yield Send(wire.last_chunk(trailers))
@@ -340,12 +338,7 @@ def _upgrade(step: model.Upgrade, exchange: Exchange) -> Script:
 
 @functools.singledispatch
 def _ws_step(step, exchange: Exchange) -> Script:
-    yield from _step(step, exchange)  # wait, hang, raw: as in HTTP
-
-
-@_ws_step.register
-def _ws_reset(step: model.Reset, exchange: Exchange) -> Script:
-    yield ResetConnection()
+    yield from _step(step, exchange)  # wait, hang, reset, raw: as in HTTP
 
 
 @_ws_step.register
@@ -424,7 +417,7 @@ def _send_head(status: int, reason: str | None, headers: list[tuple[str, str]], 
 
 def _send_pieces(pieces: Iterator[bytes], drip: model.Drip | None, chunk: bool, exchange: Exchange) -> Script:
     if drip is not None:
-        pieces = _regroup(pieces, int(exchange.value(drip.bytes)))
+        pieces = bodies.regroup(pieces, int(exchange.value(drip.bytes)))
         every = float(exchange.value(drip.every))
     first = True
     for piece in pieces:
@@ -445,70 +438,18 @@ def _update_completeness(exchange: Exchange) -> None:
         state.complete = state.declared_length is not None and state.body_sent == state.declared_length
 
 
-def _regroup(pieces: Iterator[bytes], size: int | None) -> Iterator[bytes]:
-    """The same bytes in pieces of exactly ``size`` (the last may be shorter)."""
-    if size is None:
-        yield from pieces
-        return
-    pending = b""
-    for piece in pieces:
-        pending += piece
-        while len(pending) >= size:
-            yield pending[:size]
-            pending = pending[size:]
-    if pending:
-        yield pending
-
-
-def _body(source: model.BodySource, exchange: Exchange, encoding: str = "utf-8") -> tuple[int, Iterator[bytes]]:
+def _body(source: model.BodySource, exchange: Exchange, encoding: str = "utf-8") -> tuple[int, Iterable[bytes]]:
     """The body's length and its bytes, generated lazily for large sources."""
     if isinstance(source, model.TextBody):
         data = exchange.render(source.text).encode(encoding, "replace")
-        return len(data), iter((data,) if data else ())
+        return len(data), (data,) if data else ()
     if isinstance(source, model.BytesBody):
-        return len(source.data), iter((source.data,) if source.data else ())
+        return len(source.data), (source.data,) if source.data else ()
     if isinstance(source, model.SizedBody):
         size = int(exchange.value(source.size))
-        return size, _filler(size)
-    pieces = _FilePieces(source)
-    return pieces.size, pieces  # type: ignore[return-value]
-
-
-_FILLER_LINE = b"mockorigin filler 0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ\n"
-
-
-def _filler(size: int) -> Iterator[bytes]:
-    block = (_FILLER_LINE * (PIECE // len(_FILLER_LINE) + 1))[:PIECE]
-    while size > 0:
-        yield block[: min(size, PIECE)]
-        size -= PIECE
-
-
-class _FilePieces:
-    """A body file read in pieces; ``close()`` releases it even if never read."""
-
-    def __init__(self, source: model.FileBody):
-        import stat
-
-        # O_NOFOLLOW refuses a link swapped in after load; fstat checks the file itself.
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-        descriptor = os.open(source.path, flags)
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            os.close(descriptor)
-            raise OSError(f"{source.path} is no longer a regular file")
-        self.size = info.st_size
-        self._handle = os.fdopen(descriptor, "rb")
-
-    def __iter__(self) -> Iterator[bytes]:
-        try:
-            while data := self._handle.read(PIECE):
-                yield data
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        self._handle.close()
+        return size, bodies.filler(size)
+    pieces = bodies.FilePieces(source.path)
+    return pieces.size, pieces
 
 
 def keep_alive(exchange: Exchange) -> bool:

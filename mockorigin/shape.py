@@ -1,0 +1,136 @@
+"""The shape of a behaviour document: the JSON Schema, and its errors explained for people.
+
+The schema (``schema.json``, draft-07) is the single description of the format:
+editors validate against it, and so does the loader. jsonschema's own messages
+speak of schemas; these speak of the file: "unknown key 'dealy' (did you mean
+'delay'?)", "expected a whole number, got the string '200'".
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable
+from importlib import resources
+
+from mockorigin.yamlsource import Document, Problem
+
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "nothing",
+}
+
+
+def schema() -> dict:
+    """The JSON Schema (draft-07) of one behaviour document."""
+    return json.loads(resources.files("mockorigin").joinpath("schema.json").read_text("utf-8"))
+
+
+_VALIDATOR = None
+
+
+def _validator():
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        from jsonschema import Draft7Validator
+
+        _VALIDATOR = Draft7Validator(schema())
+    return _VALIDATOR
+
+
+def shape_problems(document: Document) -> Iterable[tuple[Problem, tuple]]:
+    for error in _validator().iter_errors(document.value):
+        for problem in _explain(error, document):
+            yield problem, tuple(error.absolute_path)
+
+
+def _explain(error, document: Document) -> Iterable[Problem]:
+    path = tuple(error.absolute_path)
+    schema_part = error.schema if isinstance(error.schema, dict) else {}
+    where = document.where(path)
+    kind = error.validator
+    if kind in ("anyOf", "oneOf") and error.context:
+        branches: dict[int, list] = {}
+        for sub in error.context:
+            branches.setdefault(sub.schema_path[0], []).append(sub)
+        fitting = [errs for errs in branches.values() if not any(e.validator == "type" and not e.relative_path for e in errs)]
+        if len(fitting) == 1:
+            for sub in fitting[0]:
+                yield from _explain(sub, document)
+            return
+        if "errorMessage" in schema_part:
+            yield Problem(where, schema_part["errorMessage"])
+            return
+        expected = _expected_types(error)
+        yield Problem(where, f"expected {expected}, got {_describe(error.instance)}")
+        return
+    if kind == "additionalProperties":
+        allowed = sorted(schema_part.get("properties", {}))
+        for key in error.instance:
+            if key in schema_part.get("properties", {}):
+                continue
+            what = "step" if _is_step(schema_part) else "key"
+            message = f"unknown {what} {key!r}"
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            if close:
+                message += f" (did you mean {close[0]!r}?)"
+            elif allowed:
+                message += f"; expected one of: {', '.join(allowed)}"
+            yield Problem(document.where(path + (key,), key=True), message)
+        return
+    if "errorMessage" in schema_part and kind in ("oneOf", "anyOf", "maxProperties", "minProperties"):
+        yield Problem(where, schema_part["errorMessage"])
+        return
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        yield Problem(where, f"missing required key {missing!r}")
+    elif kind == "type":
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        yield Problem(where, f"expected {' or '.join(_TYPE_NAMES[w] for w in wanted)}, got {_describe(error.instance)}")
+    elif kind == "pattern":
+        title = schema_part.get("title", "value")
+        yield Problem(where, f"{error.instance!r} is not a valid {title}")
+    elif kind == "propertyNames":
+        yield Problem(where, f"{error.instance!r} is not a valid name here")
+    elif kind in ("minimum", "maximum"):
+        word = "at least" if kind == "minimum" else "at most"
+        yield Problem(where, f"{error.instance!r} is out of range: must be {word} {error.validator_value}")
+    elif kind == "enum":
+        options = ", ".join(repr(v) for v in error.validator_value)
+        yield Problem(where, f"{error.instance!r} is not one of {options}")
+    else:
+        yield Problem(where, error.message)
+
+
+def _is_step(schema_part: dict) -> bool:
+    return "wait" in schema_part.get("properties", {}) and "respond" in schema_part.get("properties", {})
+
+
+def _expected_types(error) -> str:
+    names = []
+    for branch in error.validator_value:
+        resolved = branch
+        if "$ref" in branch:  # only local refs: "#/definitions/NAME"
+            resolved = _validator().schema["definitions"][branch["$ref"].rsplit("/", 1)[-1]]
+        wanted = resolved.get("type", "object")
+        for w in wanted if isinstance(wanted, list) else [wanted]:
+            if _TYPE_NAMES[w] not in names:
+                names.append(_TYPE_NAMES[w])
+    return " or ".join(names)
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (quote it if you meant a string)"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    return "a list" if isinstance(value, list) else "a mapping"
