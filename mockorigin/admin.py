@@ -89,14 +89,6 @@ class ControlResource(Resource):
         if path == "/behaviours":
             if method == "GET":
                 return 200, {"behaviours": [describe(b) for b in state.behaviours]}
-            if method == "PUT" and "select" in query:
-                wanted = [n for n in ",".join(query["select"]).split(",") if n]
-                started = {b.name: b for b in self._started_set()}
-                missing = [n for n in wanted if n not in started]
-                if missing:
-                    raise ApiError(404, f"not in the set the server started with: {', '.join(missing)}", known=sorted(started))
-                state.replace(tuple(started[n] for n in wanted))
-                return 200, {"behaviours": [describe(b) for b in state.behaviours]}
             if method in ("PUT", "POST"):
                 loaded = self._load_body(request)
                 combined = loaded if method == "PUT" else state.behaviours + loaded

@@ -85,8 +85,7 @@ class Control:
 
     def select(self, *names: str) -> list[dict]:
         """Serve only these behaviours of the set the server started with."""
-        query = urllib.request.quote(",".join(names))
-        return self._call("PUT", f"/behaviours?select={query}")["behaviours"]
+        return self.compose(select=list(names))
 
     def restore(self) -> list[dict]:
         """Serve the set the server started with again (as last reloaded by --watch)."""

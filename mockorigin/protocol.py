@@ -149,7 +149,7 @@ class OriginProtocol(Protocol):
                 if self.ws_echo:
                     self._ws_answer(event)
                     continue
-                self.ws_pending.append(event)
+                self._ws_queue(event)
                 if self.ws_waiting is not None and self._take_messages(self.ws_waiting):
                     self.ws_waiting = None
                     self._advance()
@@ -165,6 +165,18 @@ class OriginProtocol(Protocol):
                 session.log.ended = f"protocol error {event.code}: {event.reason}"
                 self.script = None
                 self._close("server closed")
+
+    def _ws_queue(self, event) -> None:
+        """Hold a message or ping for a later receive or echo, within bounds: the oldest
+        go first past 256 events or 4 MiB of data (the journal keeps every frame)."""
+        pending = self.ws_pending
+        assert pending is not None
+        pending.append(event)
+        size = sum(len(e.data) for e in pending if isinstance(e, websocket.Message))
+        while len(pending) > websocket.MAX_PENDING or size > websocket.MAX_PENDING_BYTES:
+            dropped = pending.popleft()
+            if isinstance(dropped, websocket.Message):
+                size -= len(dropped.data)
 
     def _take_messages(self, count: int) -> bool:
         """Consume ``count`` waiting messages for a receive step, if that many are there."""

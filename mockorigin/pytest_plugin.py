@@ -133,8 +133,8 @@ class MockOrigin:
     def use(self, *items: str | os.PathLike) -> None:
         """Serve only these: catalogue (or configured) behaviour names, YAML files or folders, or YAML text."""
         names, files = [], []
-        for item in items:
-            kind, value = self._classify(item)
+        for number, item in enumerate(items, 1):
+            kind, value = self._classify(item, number)
             if kind == "name":
                 names.append(value)
             else:
@@ -145,10 +145,11 @@ class MockOrigin:
             raise MockOriginError(str(error)) from None
         self._changed = True
 
-    def _classify(self, item) -> tuple[str, object]:
+    def _classify(self, item, number: int) -> tuple[str, object]:
+        """("name", name), or ("files", [(file name, YAML text)]) for a path or inline YAML."""
         text = os.fspath(item)
         if isinstance(item, str) and ("\n" in text or ": " in text):
-            return "yaml", [(f"<use() text {abs(hash(text)) % 10000}>", text)]
+            return "files", [(f"inline-{number}.yaml", text)]  # errors say inline-2.yaml:3:5
         path = self._find(text)
         if path is not None:
             targets = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")) if path.is_dir() else [path]

@@ -25,6 +25,8 @@ from mockorigin import wire
 
 MAX_MESSAGE = 1024 * 1024  # a bigger message is refused with 1009
 MAX_FRAMES_KEPT = 1000  # per connection in the journal; the rest are only counted
+MAX_PENDING = 256  # messages and pings held for a later receive or echo step
+MAX_PENDING_BYTES = 4 * 1024 * 1024
 
 OPCODES = {0: "continuation", 1: "text", 2: "binary", 8: "close", 9: "ping", 10: "pong"}
 

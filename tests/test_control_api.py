@@ -216,3 +216,19 @@ def test_replace_under_load_is_atomic(server):
     thread.join(timeout=30)
     assert len(seen) >= 300 and replaced >= 40
     assert {pair for pair in seen} <= {(200, b"A"), (200, b"B")}
+
+
+def test_select_compose_and_restore(server, tmp_path):
+    s = server()
+    control = s.control()
+    assert [b["name"] for b in control.select("echo", "drip")] == ["echo", "drip"]
+    assert urllib3.request("GET", f"{s.url}/hang", timeout=5).status == 404
+    with pytest.raises(ControlError) as caught:
+        control.select("no-such-behaviour")
+    assert caught.value.status == 404
+    with pytest.raises(ControlError) as caught:
+        control.compose(files=[("mine.yaml", "script: [{respond: 600}]")])
+    assert [p["text"] for p in caught.value.problems] == ["mine.yaml:1:20: 600 is out of range: must be at most 599"]
+    names = [b["name"] for b in control.compose(select=["echo"], files=[("mine.yaml", "match: {path: /m}\nscript: [{respond: 204}]")])]
+    assert names == ["echo", "mine"] and urllib3.request("GET", f"{s.url}/m", timeout=5).status == 204
+    assert len(control.restore()) == len(load_paths([str(CATALOGUE)]))

@@ -276,3 +276,12 @@ def test_when_the_steps_end_tcp_closes_with_no_close_frame(upgraded):
     h = upgraded("match: {path: /ws}\nscript: [{upgrade: {then: [{send: bye}]}}]")
     assert server_frames(h.take()) == [(1, True, b"bye")]
     assert h.transport.disconnecting
+
+
+def test_messages_waiting_for_a_step_are_bounded(upgraded):
+    h = upgraded("match: {path: /ws}\nscript: [{upgrade: {then: [{wait: 10s}, {echo: {}}]}}]")
+    h.send(b"".join(client(1, b"%d" % i) for i in range(300)))  # nothing takes them for 10 s
+    assert h.take() == b""
+    h.advance(10)
+    echoed = server_frames(h.take())
+    assert len(echoed) == 256 and echoed[0] == (1, True, b"44") and echoed[-1] == (1, True, b"299")  # the oldest went first
