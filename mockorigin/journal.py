@@ -236,7 +236,10 @@ class Journal:
             self._flush_call.cancel()
         self.flush()
         if self.sink is not None:
-            self.sink.close()
+            try:
+                self.sink.close()
+            except OSError as error:  # what is still buffered cannot be written either
+                self._failed(error)
             self.sink = None
 
     def _failed(self, error: Exception) -> None:

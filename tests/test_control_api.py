@@ -232,3 +232,21 @@ def test_select_compose_and_restore(server, tmp_path):
     names = [b["name"] for b in control.compose(select=["echo"], files=[("mine.yaml", "match: {path: /m}\nscript: [{respond: 204}]")])]
     assert names == ["echo", "mine"] and urllib3.request("GET", f"{s.url}/m", timeout=5).status == 204
     assert len(control.restore()) == len(load_paths([str(CATALOGUE)]))
+
+
+def test_a_journal_file_that_cannot_be_written_degrades_health_but_serving_goes_on(server):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    s = server("--journal", "/dev/full")
+    control = s.control()
+    for index in range(20):
+        assert urllib3.request("GET", f"{s.url}/echo?{index}", timeout=5).status == 200
+    deadline = time.monotonic() + 5
+    while control.health()["journal"]["write_failures"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    health = control.health()
+    assert health["status"] == "degraded" and health["journal"]["write_failures"] >= 1
+    assert "could not be written" in health["problems"][0]
+    assert len(control.journal()) == 20  # the in-memory journal still has every entry
+    assert s.stop() == 0
+    assert "Traceback" not in s.log() and "Unhandled" not in s.log()
