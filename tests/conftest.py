@@ -166,6 +166,45 @@ def catalogue_server(tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def origin(catalogue_server):
+    """The catalogue server, by the name the client-behaviour tests use."""
+    return catalogue_server
+
+
+class Hammer:
+    """Requests ``path`` over one keep-alive connection from a thread until stopped (bounded)."""
+
+    def __init__(self, server: Server, path: str, limit: int = 20_000, pause: float = 0.0):
+        import threading
+
+        self.server, self.path, self.limit, self.pause = server, path, limit, pause
+        self.seen: list[tuple[int, bytes]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        import urllib3
+
+        pool = urllib3.HTTPConnectionPool(self.server.host, self.server.port, maxsize=1, retries=False, timeout=5)
+        for _ in range(self.limit):
+            if self._stop.is_set():
+                break
+            response = pool.request("GET", self.path)
+            self.seen.append((response.status, response.data))
+            if self.pause:
+                time.sleep(self.pause)
+        pool.close()
+
+    def __enter__(self) -> Hammer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
 @pytest.fixture
 def server(tmp_path):
     """``server(*serve_args)`` -> a real server process, stopped after the test."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 import time
 import urllib.request
 
@@ -14,7 +13,7 @@ import urllib3
 from mockorigin import ControlError
 from mockorigin.loader import load_paths
 
-from .conftest import CATALOGUE
+from .conftest import CATALOGUE, Hammer
 
 pytestmark = pytest.mark.e2e
 
@@ -194,26 +193,12 @@ def test_replace_under_load_is_atomic(server):
     set_a = "name: a\nmatch: {path: /x}\nscript: [{respond: {status: 200, body: A}}]"
     set_b = "name: b\nmatch: {path: /x}\nscript: [{respond: {status: 200, body: B}}]\n---\nname: extra\nmatch: {path: /y}\nscript: [{respond: 204}]"
     control.replace(set_a)
-    seen: list[tuple[int, bytes]] = []
-    stop = threading.Event()
-
-    def hammer():
-        pool = urllib3.HTTPConnectionPool(s.host, s.port, maxsize=1, retries=False, timeout=5)
-        for _ in range(5000):
-            if stop.is_set():
-                break
-            response = pool.request("GET", "/x")
-            seen.append((response.status, response.data))
-        pool.close()
-
-    thread = threading.Thread(target=hammer)
-    thread.start()
-    replaced, deadline = 0, time.monotonic() + 20
-    while (len(seen) < 300 or replaced < 40) and time.monotonic() < deadline:
-        control.replace(set_b if replaced % 2 else set_a)
-        replaced += 1
-    stop.set()
-    thread.join(timeout=30)
+    with Hammer(s, "/x") as hammer:
+        replaced, deadline = 0, time.monotonic() + 20
+        while (len(hammer.seen) < 300 or replaced < 40) and time.monotonic() < deadline:
+            control.replace(set_b if replaced % 2 else set_a)
+            replaced += 1
+    seen = hammer.seen
     assert len(seen) >= 300 and replaced >= 40
     assert {pair for pair in seen} <= {(200, b"A"), (200, b"B")}
 

@@ -15,15 +15,6 @@ from .conftest import IN_CI, ROOT, require_program
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def origin(tmp_path_factory):
-    from .conftest import start_server
-
-    server = start_server(tmp_path_factory.mktemp("ws"))
-    yield server
-    server.stop()
-
-
 def ws_url(origin, path: str) -> str:
     return origin.url.replace("http://", "ws://") + path
 

@@ -15,15 +15,6 @@ from .test_e2e_curl import marker
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def origin(tmp_path_factory):
-    from .conftest import start_server
-
-    server = start_server(tmp_path_factory.mktemp("journal-clients"))
-    yield server
-    server.stop()
-
-
 def entry_for(origin, mark: str):
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 
 import pytest
 import urllib3
+
+from .conftest import Hammer
 
 pytestmark = pytest.mark.e2e
 
@@ -45,22 +46,7 @@ def watched(server, tmp_path):
 def test_a_change_goes_live_and_a_broken_set_keeps_the_old_one(watched):
     s, folder = watched
     control = s.control()
-    served: list[bytes] = []
-    stop = threading.Event()
-
-    def hammer():
-        pool = urllib3.HTTPConnectionPool(s.host, s.port, maxsize=1, retries=False, timeout=5)
-        for _ in range(20000):
-            if stop.is_set():
-                break
-            response = pool.request("GET", "/a")
-            served.append(response.data if response.status == 200 else b"status %d" % response.status)
-            time.sleep(0.005)
-        pool.close()
-
-    thread = threading.Thread(target=hammer)
-    thread.start()
-    try:
+    with Hammer(s, "/a", pause=0.005) as hammer:
         write_by_rename(folder / "a.yaml", B)
         assert until(lambda: body(s) == b"B")
 
@@ -78,9 +64,7 @@ def test_a_change_goes_live_and_a_broken_set_keeps_the_old_one(watched):
             handle.truncate(20)
         assert until(lambda: control.health()["status"] == "degraded")
         assert body(s) == b"B"
-    finally:
-        stop.set()
-        thread.join(timeout=30)
+    served = [data if status == 200 else b"status %d" % status for status, data in hammer.seen]
     assert served and set(served) <= {b"A", b"B"}  # never a partial set, never an error
 
 
