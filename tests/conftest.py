@@ -166,6 +166,17 @@ def catalogue_server(tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture
+def busy_port():
+    """A loopback port something else is listening on (closed after the test, whatever happens)."""
+    import socket
+
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        yield blocker.getsockname()[1]
+
+
 @pytest.fixture(scope="module")
 def origin(catalogue_server):
     """The catalogue server, by the name the client-behaviour tests use."""

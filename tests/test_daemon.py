@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -83,14 +82,10 @@ def test_daemon_refuses_a_second_start_and_replaces_a_stale_pidfile(daemon_files
     assert run("stop", "--pidfile", str(daemon_files["pid"])).returncode == 0
 
 
-def test_daemon_parent_fails_fast_on_a_port_in_use(daemon_files):
-    blocker = socket.socket()
-    blocker.bind(("127.0.0.1", 0))
-    blocker.listen()
-    port = blocker.getsockname()[1]
+def test_daemon_parent_fails_fast_on_a_port_in_use(daemon_files, busy_port):
+    port = busy_port
     started = time.monotonic()
     result = run("serve", "--daemon", "--pidfile", str(daemon_files["pid"]), "--listen", f"tcp:{port}:interface=127.0.0.1")
-    blocker.close()
     assert result.returncode == 1 and time.monotonic() - started < 2.0
     assert result.stderr.strip() == f"mockorigin: cannot listen on tcp:{port}:interface=127.0.0.1: address already in use"
     assert not daemon_files["pid"].exists()

@@ -134,17 +134,13 @@ def test_sigterm_lets_running_scripts_finish_and_cuts_hangs(tmp_path):
     hang.close()
 
 
-def test_port_in_use_fails_fast_naming_the_address(tmp_path):
-    blocker = socket.socket()
-    blocker.bind(("127.0.0.1", 0))
-    blocker.listen()
-    port = blocker.getsockname()[1]
+def test_port_in_use_fails_fast_naming_the_address(busy_port):
+    port = busy_port
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "mockorigin", "serve", "--listen", f"tcp:{port}:interface=127.0.0.1"],
         capture_output=True, text=True, cwd=ROOT, timeout=30,
     )
-    blocker.close()
     assert result.returncode == 1 and time.monotonic() - started < 5
     assert f"cannot listen on tcp:{port}:interface=127.0.0.1: address already in use" in result.stderr
     assert "Traceback" not in result.stderr

@@ -110,7 +110,7 @@ def test_an_open_ended_hang_is_cut_at_the_limit(harness):
     assert not h.transport.disconnecting
     h.advance(0.1)
     assert h.take() == b""
-    assert h.transport.disconnecting  # StringTransport's abortConnection also sets this
+    assert h.transport.disconnected  # StringTransport's mark of abortConnection (RST), not loseConnection
 
 
 def test_hang_with_read_false_stops_reading(harness):
@@ -126,8 +126,7 @@ def test_reset_is_an_abort_not_a_close(harness):
     h = harness("match: {path: /r}\nscript: [{head: {status: 200, headers: {content-length: 10}}}, {reset: {}}]")
     h.send(b"GET /r HTTP/1.1\r\nHost: x\r\n\r\n")
     assert h.take().startswith(b"HTTP/1.1 200 OK\r\n")
-    aborted = getattr(h.transport, "aborting", None)
-    assert aborted is True or h.transport.disconnecting  # StringTransport marks abortConnection
+    assert h.transport.disconnected  # abortConnection (RST); loseConnection (FIN) only sets disconnecting
     h.lose()
     assert h.journal[-1]["ended"]["how"] == "server reset"
 
@@ -135,7 +134,7 @@ def test_reset_is_an_abort_not_a_close(harness):
 def test_close_is_a_graceful_close(harness):
     h = harness("match: {path: /c}\nscript: [{respond: 200}, {close: {}}]")
     h.send(b"GET /c HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert h.transport.disconnecting and not getattr(h.transport, "aborting", False)
+    assert h.transport.disconnecting and not h.transport.disconnected  # FIN, not RST
 
 
 @pytest.mark.parametrize("byte_by_byte", [False, True])
