@@ -1,48 +1,26 @@
 """Reading requests: bytes in, events out; no sockets, no clocks.
 
 Theory of operation. A request is read in two phases. The *head* is collected
-here, so that its size limits (414/431) and the RFC 9112 rules that h11 lets
-through (obs-fold, duplicate or list-valued Content-Length, Content-Length with
-Transfer-Encoding, Transfer-Encoding on HTTP/1.0, versions other than 1.0/1.1)
-can be enforced on the raw lines. The head is then parsed by a fresh
-``h11.Connection``, which also frames the *body* (Content-Length or chunked).
-Bytes after the end of a request are held, not parsed, until the exchange ends
-and ``next_request()`` is called: pipelined requests are answered in order.
+here, so that its size limits (414/431) can be enforced on the raw bytes, and is
+then parsed by ``head.parse`` (h11's grammar plus the RFC 9112 framing rules h11
+lets through). The *body* is framed by its Content-Length here, or, when chunked,
+by an ``h11.Connection`` given the same head. Bytes after the end of a request
+are held, not parsed, until the exchange ends and ``next_request()`` is called:
+pipelined requests are answered in order.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlsplit
+from dataclasses import dataclass
 
 import h11
 
+from mockorigin.head import HeadError, Request, parse
 from mockorigin.limits import ConnectionLimits
 
-
-@dataclass(slots=True)
-class Request:
-    method: str
-    target: str
-    version: str
-    raw_headers: list[tuple[str, str]]  # as sent: original case and order
-    path: str = ""
-    query: dict[str, list[str]] = field(default_factory=dict)
-    headers: dict[str, list[str]] = field(default_factory=dict)  # lower-case names
-
-    def header(self, name: str) -> str | None:
-        values = self.headers.get(name.lower())
-        return ", ".join(values) if values else None
-
-    @property
-    def has_body(self) -> bool:
-        return "transfer-encoding" in self.headers or int(self.header("content-length") or 0) > 0
-
-    @property
-    def expects_continue(self) -> bool:
-        return (self.header("expect") or "").strip().lower() == "100-continue"
+__all__ = ["BadRequest", "Body", "BodyComplete", "BodyReceived", "HeadReceived", "Request", "RequestReader"]
 
 
 @dataclass(frozen=True)
@@ -102,7 +80,9 @@ class RequestReader:
     def __init__(self, limits: ConnectionLimits | None = None):
         self.limits = limits or ConnectionLimits()
         self._buffer = bytearray()
-        self._h11: h11.Connection | None = None
+        self._searched = 0  # where to look for the end of the head: what was searched is not searched again
+        self._remaining = 0  # body bytes still to come (Content-Length framing)
+        self._h11: h11.Connection | None = None  # chunked framing
         self._state = "head"  # head | body | done | failed
 
     @property
@@ -119,25 +99,24 @@ class RequestReader:
         return self._state == "head" and bool(self._buffer.lstrip(b"\r\n"))
 
     def feed(self, data: bytes) -> list[Event]:
-        if self._state in ("done", "failed"):
-            if self._state == "done":
-                self._buffer += data
-            return []
-        if self._state == "body":
-            assert self._h11 is not None
-            if data:
-                self._h11.receive_data(data)
-            return self._body_events()
-        self._buffer += data
-        return self._try_head()
+        state = self._state
+        if state == "head":
+            self._buffer += data
+            return self._try_head()
+        if state == "body":
+            return self._body(data)
+        if state == "done":
+            self._buffer += data
+        return []
 
     def connection_closed(self) -> list[Event]:
         """The client half-closed: an incomplete body is an error, not a hang."""
-        if self._state == "body":
-            assert self._h11 is not None
-            self._h11.receive_data(b"")
-            return self._body_events()
-        return []
+        if self._state != "body":
+            return []
+        if self._h11 is None:
+            return self._fail(400, "connection closed in the middle of the body")
+        self._h11.receive_data(b"")
+        return self._chunked_events()
 
     def take_buffered(self) -> bytes:
         """Hand over the bytes after the request (a protocol switch) and stop reading HTTP."""
@@ -157,59 +136,84 @@ class RequestReader:
     # head
 
     def _try_head(self) -> list[Event]:
-        if not self._buffer:
+        buffer = self._buffer
+        if not buffer:
             return []
-        while self._buffer[:2] == b"\r\n" or self._buffer[:1] == b"\n":  # RFC 9112 §2.2
-            del self._buffer[: 2 if self._buffer[:1] == b"\r" else 1]
-        end, terminator = _find_head_end(self._buffer)
+        if buffer[:1] in (b"\r", b"\n"):  # empty lines before a request are ignored (RFC 9112 §2.2)
+            while buffer[:2] == b"\r\n" or buffer[:1] == b"\n":
+                del buffer[: 2 if buffer[:1] == b"\r" else 1]
+            self._searched = 0
+        blank_line = _BLANK_LINE.search(buffer, self._searched)
         limits = self.limits
-        if end < 0:
-            first_line_end = self._buffer.find(b"\n")
-            if first_line_end < 0 and len(self._buffer) > limits.max_request_line:
+        if blank_line is None:
+            self._searched = max(0, len(buffer) - 2)  # a head sent byte by byte is not searched again and again
+            if len(buffer) > limits.max_request_line and buffer.find(b"\n") < 0:
                 return self._fail(414, "request line too long")
-            if len(self._buffer) > limits.max_head:
+            if len(buffer) > limits.max_head:
                 return self._fail(431, "request head too large")
             return []
-        head = bytes(self._buffer[: end + terminator])
-        rest = bytes(self._buffer[end + terminator :])
-        if len(head) > limits.max_head:
+        self._searched = 0
+        start, end = blank_line.span()
+        if end > limits.max_head:
             return self._fail(431, "request head too large")
-        section = head[:end]
-        lines = section.split(b"\n")
-        if len(lines[0].rstrip(b"\r")) > limits.max_request_line:
-            return self._fail(414, "request line too long")
-        if len(lines) - 1 > limits.max_headers:
-            return self._fail(431, "too many header fields")
-        if len(lines) > 1 and max(map(len, lines[1:])) > limits.max_header_line + 1:  # + its CR
-            return self._fail(431, "header field too large")
-        if b"\n " in section or b"\n\t" in section:
-            return self._fail(400, "obsolete line folding in a header")
-        del self._buffer[:]
-        connection = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_head + 1024)
-        connection.receive_data(head)
-        try:
-            event = connection.next_event()
-        except h11.RemoteProtocolError as error:
-            return self._fail(error.error_status_hint, _h11_reason(error))
-        assert isinstance(event, h11.Request), event
-        request = _request_from(event)
-        problem = _framing_problem(request, section)
+        section = bytes(buffer[: start - 1 if buffer[start - 1 : start] == b"\r" else start])
+        del buffer[:end]
+        problem = _size_problem(section, limits)
         if problem is not None:
             return self._fail(*problem)
-        if "transfer-encoding" not in request.headers and (request.header("content-length") or "0").strip() == "0":
-            self._state = "done"  # no body (RFC 9112 §6.3): skip h11's body phase
-            self._buffer = bytearray(rest)
+        try:
+            request = parse(section)
+        except HeadError as error:
+            return self._fail(error.status, error.reason)
+        if request.chunked:
+            return self._start_chunked(request, section + b"\r\n\r\n")
+        if request.content_length == 0:
+            self._state = "done"  # no body (RFC 9112 §6.3)
             return [HeadReceived(request), BodyComplete()]
-        self._h11 = connection
         self._state = "body"
+        self._remaining = request.content_length
         events: list[Event] = [HeadReceived(request)]
-        if rest:  # h11 reads b"" as end of stream
-            connection.receive_data(rest)
-        return events + self._body_events()
+        if buffer:
+            rest = bytes(buffer)
+            buffer.clear()
+            events += self._body(rest)
+        return events
 
     # body
 
-    def _body_events(self) -> list[Event]:
+    def _body(self, data: bytes) -> list[Event]:
+        if self._h11 is not None:
+            if data:
+                self._h11.receive_data(data)
+            return self._chunked_events()
+        if not data:
+            return []
+        remaining = self._remaining
+        if len(data) < remaining:
+            self._remaining = remaining - len(data)
+            return [BodyReceived(data)]
+        self._state = "done"
+        self._remaining = 0
+        self._buffer += data[remaining:]
+        return [BodyReceived(data[:remaining]), BodyComplete()]
+
+    def _start_chunked(self, request: Request, head: bytes) -> list[Event]:
+        connection = h11.Connection(h11.SERVER, max_incomplete_event_size=self.limits.max_head + 1024)
+        connection.receive_data(head)
+        try:
+            connection.next_event()  # the request, already read by head.parse
+        except h11.RemoteProtocolError as error:  # pragma: no cover - head.parse refuses what h11 refuses
+            return self._fail(error.error_status_hint, "malformed request")
+        self._h11 = connection
+        self._state = "body"
+        events: list[Event] = [HeadReceived(request)]
+        if self._buffer:  # h11 reads b"" as end of stream
+            rest = bytes(self._buffer)
+            self._buffer.clear()
+            connection.receive_data(rest)
+        return events + self._chunked_events()
+
+    def _chunked_events(self) -> list[Event]:
         assert self._h11 is not None
         events: list[Event] = []
         while True:
@@ -239,54 +243,22 @@ class RequestReader:
         return [BadRequest(status, reason)]
 
 
-def _find_head_end(buffer: bytearray) -> tuple[int, int]:
-    """Index of the empty line ending the head and its length (CRLFCRLF or bare LFs)."""
-    crlf = buffer.find(b"\r\n\r\n")
-    lf = buffer.find(b"\n\n")
-    candidates = [(i + 2, 2) for i in (crlf,) if i >= 0] + [(i + 1, 1) for i in (lf,) if i >= 0]
-    if not candidates:
-        return -1, 0
-    return min(candidates)
+_BLANK_LINE = re.compile(rb"\n\r?\n")  # the end of a head, as h11 finds it
 
 
-def _request_from(event: h11.Request) -> Request:
-    target = event.target.decode("latin-1")
-    raw_headers = [(n.decode("latin-1"), v.decode("utf-8", "backslashreplace")) for n, v in event.headers.raw_items()]
-    request = Request(event.method.decode("ascii"), target, event.http_version.decode("ascii"), raw_headers)
-    if "://" in target and not target.startswith("/"):  # absolute-form, as sent to proxies
-        split = urlsplit(target)
-        path, query = split.path, split.query
-    else:  # origin-form (and "*")
-        path, _, query = target.partition("?")
-    request.path = path or "/"
-    if query:
-        request.query = parse_qs(query, keep_blank_values=True)
-    for name, value in raw_headers:
-        request.headers.setdefault(name.lower(), []).append(value)
-    return request
-
-
-_CONTENT_LENGTH = re.compile(rb"\ncontent-length:[ \t]*([^\r\n]*?)[ \t]*(?=\r?\n|$)")
-
-
-def _framing_problem(request: Request, section: bytes) -> tuple[int, str] | None:
-    """RFC 9112 rules h11 lets through, checked on the raw head (h11 has already
-    refused whitespace before a colon, so every field name starts a line)."""
-    if request.version not in ("1.0", "1.1"):
-        return 505, f"HTTP/{request.version} is not supported"
-    if "content-length" not in request.headers and "transfer-encoding" not in request.headers:
+def _size_problem(section: bytes, limits: ConnectionLimits) -> tuple[int, str] | None:
+    """414 and 431 for a head within the total limit but with a line or count over its own."""
+    first_line_end = section.find(b"\n")
+    first_line = section if first_line_end < 0 else section[:first_line_end]
+    if len(first_line.rstrip(b"\r")) > limits.max_request_line:
+        return 414, "request line too long"
+    if first_line_end < 0:
         return None
-    lower = section.lower()
-    lengths = _CONTENT_LENGTH.findall(lower)
-    if len(lengths) > 1:
-        return 400, "more than one Content-Length"
-    if lengths and not lengths[0].isdigit():
-        return 400, "invalid Content-Length"
-    if b"\ntransfer-encoding:" in lower:
-        if lengths:
-            return 400, "both Content-Length and Transfer-Encoding"
-        if request.version == "1.0":
-            return 400, "Transfer-Encoding in an HTTP/1.0 request"
+    if section.count(b"\n") > limits.max_headers:
+        return 431, "too many header fields"
+    fields = section[first_line_end + 1 :]
+    if len(fields) > limits.max_header_line and max(map(len, fields.split(b"\n"))) > limits.max_header_line + 1:  # + its CR
+        return 431, "header field too large"
     return None
 
 
