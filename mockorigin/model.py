@@ -112,6 +112,12 @@ class Respond:
     trailers: tuple[Header, ...] = ()
     drip: Drip | None = None
     auto_headers: bool = True
+    fixed: object = field(default=None, init=False, compare=False, repr=False)  # a fixed.FixedResponse, or None
+
+    def __post_init__(self) -> None:
+        from mockorigin.fixed import prepare
+
+        object.__setattr__(self, "fixed", prepare(self))
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,7 @@ class ResponseState:
     complete: bool = False  # a whole, well-framed final response went out
     raw: bool = False  # the script wrote raw bytes: framing unknown
     interims: list[int] = field(default_factory=list)
+    connection_tokens: frozenset[str] = frozenset()  # of the final head's Connection fields
 
 
 @dataclass(slots=True)
@@ -232,18 +233,15 @@ def _read_body(step: model.ReadBody, exchange: Exchange) -> Script:
 
 @_step.register
 def _respond(step: model.Respond, exchange: Exchange) -> Script:
+    if step.fixed is not None:
+        yield from _respond_fixed(step.fixed, exchange)
+        return
     length, pieces = _body(step.body, exchange) if step.body is not None else (0, iter(()))
     chunked = step.chunk_size is not None
     status = int(exchange.value(step.status))
     headers = [(h.name, exchange.render(h.value)) for h in step.headers]
     if step.auto_headers:
-        present = {name.lower() for name, _ in headers}
-        _add_auto_headers(headers, exchange, present)
-        bodyless = status < 200 or status in (204, 304)
-        if chunked and "transfer-encoding" not in present:
-            headers.append(("Transfer-Encoding", "chunked"))
-        elif not chunked and not bodyless and not {"content-length", "transfer-encoding"} & present:
-            headers.append(("Content-Length", str(length)))
+        final_headers(headers, status, chunked, length, wire.http_date(exchange.now()))
     yield from _send_head(status, step.reason, headers, exchange)
     state = exchange.response
     state.chunked = chunked
@@ -259,11 +257,38 @@ def _respond(step: model.Respond, exchange: Exchange) -> Script:
     state.complete = True
 
 
+def _respond_fixed(fixed, exchange: Exchange) -> Script:
+    """A response formatted at load time: its head (with today's Date) and body in one write."""
+    state = exchange.response
+    state.final_status = fixed.status
+    state.headers = fixed.headers
+    state.connection_tokens = fixed.connection_tokens
+    state.ended = state.complete = state.chunked = False
+    if exchange.request.method == "HEAD":
+        state.body_sent = 0
+        yield Send(fixed.head(exchange.now()), final=fixed.status)
+    else:
+        state.body_sent = len(fixed.body)
+        yield Send(fixed.head(exchange.now()) + fixed.body, final=fixed.status)
+    state.complete = True
+
+
+def final_headers(headers: list[tuple[str, str]], status: int, chunked: bool, length: int, date: str) -> None:
+    """Add what a script leaves to us: Date, Server and the body's framing, unless it set them."""
+    present = {name.lower() for name, _ in headers}
+    _add_date_and_server(headers, present, date)
+    bodyless = status < 200 or status in (204, 304)
+    if chunked and "transfer-encoding" not in present:
+        headers.append(("Transfer-Encoding", "chunked"))
+    elif not chunked and not bodyless and not {"content-length", "transfer-encoding"} & present:
+        headers.append(("Content-Length", str(length)))
+
+
 @_step.register
 def _head(step: model.Head, exchange: Exchange) -> Script:
     headers = [(h.name, exchange.render(h.value)) for h in step.headers]
     if step.auto_headers:
-        _add_auto_headers(headers, exchange)
+        _add_date_and_server(headers, {name.lower() for name, _ in headers}, wire.http_date(exchange.now()))
     yield from _send_head(int(exchange.value(step.status)), step.reason, headers, exchange)
     state = exchange.response
     state.chunked = "chunked" in (wire.header_value(headers, "transfer-encoding") or "").lower()
@@ -398,10 +423,9 @@ def _ws_frame(step: model.WsFrame, exchange: Exchange) -> Script:
 # --- pieces --------------------------------------------------------------------
 
 
-def _add_auto_headers(headers: list[tuple[str, str]], exchange: Exchange, present: set[str] | None = None) -> None:
-    present = {name.lower() for name, _ in headers} if present is None else present
+def _add_date_and_server(headers: list[tuple[str, str]], present: set[str], date: str) -> None:
     if "date" not in present:
-        headers.append(("Date", wire.http_date(exchange.now())))
+        headers.append(("Date", date))
     if "server" not in present:
         headers.append(("Server", wire.SERVER_NAME))
 
@@ -410,6 +434,7 @@ def _send_head(status: int, reason: str | None, headers: list[tuple[str, str]], 
     state = exchange.response
     state.final_status = status
     state.headers = headers
+    state.connection_tokens = wire.connection_tokens(headers)
     state.body_sent = 0
     state.ended = state.complete = False
     yield Send(wire.status_line(status, reason) + wire.header_block(headers), final=status)
@@ -457,8 +482,9 @@ def keep_alive(exchange: Exchange) -> bool:
     state = exchange.response
     if state.raw or state.final_status is None or not state.complete:
         return False
-    request_tokens = {t.strip().lower() for t in (exchange.request.header("connection") or "").split(",")}
-    response_tokens = {t.strip().lower() for t in (wire.header_value(state.headers, "connection") or "").split(",")}
+    connection = exchange.request.headers.get("connection")
+    request_tokens = wire.connection_tokens(("connection", value) for value in connection) if connection else frozenset()
+    response_tokens = state.connection_tokens
     if "close" in request_tokens or "close" in response_tokens:
         return False
     if exchange.request.version == "1.0":

@@ -30,6 +30,15 @@ def header_block(headers: Iterable[tuple[str, str]]) -> bytes:
     return b"".join(f"{name}: ".encode("latin-1") + value.encode("utf-8") + b"\r\n" for name, value in headers) + b"\r\n"
 
 
+def connection_tokens(headers: Iterable[tuple[str, str]]) -> frozenset[str]:
+    """The options of the Connection header fields, lower-case (RFC 9110 §7.6.1)."""
+    tokens = frozenset()
+    for name, value in headers:
+        if name.lower() == "connection":
+            tokens |= {token.strip().lower() for token in value.split(",")}
+    return tokens
+
+
 _date_cache: tuple[int, str] = (-1, "")
 
 

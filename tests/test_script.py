@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from mockorigin import script
@@ -44,16 +46,50 @@ def test_interim_count_and_every_become_sends_and_sleeps():
 
 def test_respond_adds_only_missing_auto_headers():
     out, exchange = commands("script: [{respond: {status: 201, headers: {Server: mine}, body: hi}}]")
-    assert out == [
-        Send(b"HTTP/1.1 201 Created\r\nServer: mine\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\nContent-Length: 2\r\n\r\n", final=201),
-        Send(b"hi"),
-    ]
+    assert out == [Send(b"HTTP/1.1 201 Created\r\nServer: mine\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\nContent-Length: 2\r\n\r\nhi", final=201)]
     assert exchange.response.complete
+
+
+@pytest.mark.parametrize(
+    "respond",
+    [
+        "{status: 201, headers: {Server: mine, Connection: close}, body: hi}",
+        "{status: 204, headers: {X-A: [1, 2]}}",
+        "{status: 200, reason: Fine, body: 'caf\u00e9', headers: {Date: 'Mon, 01 Jan 2001 00:00:00 GMT'}}",
+        "{status: 304, auto_headers: false}",
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_response_formatted_at_load_time_is_the_one_formatted_per_request(respond, method):
+    (behaviour,) = load_text(f"script: [{{respond: {respond}}}]")
+    step = behaviour.scripts[0][0]
+    assert step.fixed is not None
+
+    def run(step) -> tuple[bytes, tuple]:
+        exchange = script.Exchange(request(method), 7, {}, Body(1024), lambda: 86400.5)
+        exchange.body.complete = True
+        data = b"".join(command.data for command in script.run((step,), exchange))
+        state = exchange.response
+        return data, (state.final_status, state.connection_tokens, state.complete, state.body_sent, script.keep_alive(exchange))
+
+    general = dataclasses.replace(step)
+    object.__setattr__(general, "fixed", None)  # the same step, formatted per request
+    assert run(step) == run(general)
+
+
+def test_a_fixed_response_carries_the_current_date():
+    (behaviour,) = load_text("script: [{respond: 200}]")
+    heads = set()
+    for now in (0.0, 0.9, 1.0, 86400.0):
+        exchange = script.Exchange(request(), 7, {}, Body(1024), lambda now=now: now)
+        heads.add(next(script.run(behaviour.scripts[0], exchange)).data)
+    assert len(heads) == 3
+    assert any(b"\r\nDate: Fri, 02 Jan 1970 00:00:00 GMT\r\n" in head for head in heads)
 
 
 def test_auto_headers_false_adds_nothing():
     out, _ = commands("script: [{respond: {status: 200, body: hi, auto_headers: false}}]")
-    assert out[0] == Send(b"HTTP/1.1 200 OK\r\n\r\n", final=200)
+    assert out == [Send(b"HTTP/1.1 200 OK\r\n\r\nhi", final=200)]
 
 
 def test_placeholders_render_from_the_request():
