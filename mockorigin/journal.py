@@ -20,14 +20,16 @@ log = Logger()
 class ExchangeRecord:
     """One request (or one connection that ended before a whole request).
 
-    Plain slots while the exchange runs; the JSON-ready dict is built once, in ``finish``.
+    Plain slots and raw clock readings while the exchange runs; the JSON-ready dict
+    (times rounded to the microsecond) is built on first demand, by ``entry``, and kept:
+    an entry nobody reads costs nothing to format.
     """
 
     __slots__ = (
         "_clock", "_accepted_at", "id", "connection", "client", "behaviour", "request", "body_length",
         "body_sha256", "body_complete", "head_started_at", "head_at", "first_body_at", "last_body_at",
         "interims", "final_status", "final_at", "ended_how", "ended_stage", "ended_at", "ended_kept", "problems",
-        "body_at_continue", "body_at_final", "bytes_after_close", "response_said_close", "websocket",
+        "body_at_continue", "body_at_final", "bytes_after_close", "response_said_close", "websocket", "seq", "_entry",
     )
 
     def __init__(self, connection_id: int, request_id: int, peer: str, accepted_at: float, clock: Callable[[], float]):
@@ -45,7 +47,7 @@ class ExchangeRecord:
         self.head_at: float | None = None
         self.first_body_at: float | None = None
         self.last_body_at: float | None = None
-        self.interims: list[dict] = []
+        self.interims: list[tuple[int, float]] = []  # (status, when)
         self.final_status: int | None = None
         self.final_at: float | None = None
         self.ended_how: str | None = None
@@ -58,22 +60,28 @@ class ExchangeRecord:
         self.bytes_after_close = 0  # bytes the client sent after the server decided to close
         self.response_said_close = False
         self.websocket: dict | None = None  # frames and facts, once upgraded
+        self.seq = 0  # set by the journal
+        self._entry: dict | None = None
 
     def now(self) -> float:
+        """Seconds since the connection was accepted, to the microsecond."""
         return round(self._clock() - self._accepted_at, 6)
+
+    def _elapsed(self) -> float:
+        return self._clock() - self._accepted_at
 
     def head_started(self) -> None:
         if self.head_started_at is None:
-            self.head_started_at = self.now()
+            self.head_started_at = self._elapsed()
 
     def head(self, request, behaviour: str | None) -> None:
-        self.head_at = self.now()
+        self.head_at = self._elapsed()
         self.behaviour = behaviour
         self.request = request
 
     def body(self, length: int) -> None:
         if length:
-            now = self.now()
+            now = self._elapsed()
             if self.first_body_at is None:
                 self.first_body_at = now
             self.last_body_at = now
@@ -84,13 +92,13 @@ class ExchangeRecord:
         self.body_complete = True
 
     def interim(self, status: int) -> None:
-        self.interims.append({"status": status, "at": self.now()})
+        self.interims.append((status, self._elapsed()))
         if status == 100 and self.body_at_continue is None:
             self.body_at_continue = self.body_length
 
     def final(self, status: int) -> None:
         self.final_status = status
-        self.final_at = self.now()
+        self.final_at = self._elapsed()
         self.body_at_final = self.body_length
 
     def problem(self, text: str) -> None:
@@ -102,9 +110,16 @@ class ExchangeRecord:
         ``kept``: the exchange completed and the connection stays open for the next request.
         """
         if self.ended_how is None:
-            self.ended_how, self.ended_stage, self.ended_at, self.ended_kept = how, stage, self.now(), kept
+            self.ended_how, self.ended_stage, self.ended_at, self.ended_kept = how, stage, self._elapsed(), kept
 
-    def finish(self) -> dict:
+    def entry(self) -> dict:
+        """The journal entry (built once; the record must be finished)."""
+        if self._entry is None:
+            self._entry = self._build()
+            self._entry["seq"] = self.seq
+        return self._entry
+
+    def _build(self) -> dict:
         request = self.request
         entry = {
             "id": self.id,
@@ -123,13 +138,13 @@ class ExchangeRecord:
                 "body_complete": self.body_complete,
             },
             "times": {
-                "head_started": self.head_started_at,
-                "head": self.head_at,
-                "first_body_byte": self.first_body_at,
-                "last_body_byte": self.last_body_at,
+                "head_started": _rounded(self.head_started_at),
+                "head": _rounded(self.head_at),
+                "first_body_byte": _rounded(self.first_body_at),
+                "last_body_byte": _rounded(self.last_body_at),
             },
-            "interims": self.interims,
-            "final": None if self.final_status is None else {"status": self.final_status, "at": self.final_at},
+            "interims": [{"status": status, "at": round(at, 6)} for status, at in self.interims],
+            "final": None if self.final_status is None else {"status": self.final_status, "at": _rounded(self.final_at)},
             "ended": self._ended(),
             "problems": self.problems,
             "websocket": self.websocket,
@@ -139,7 +154,11 @@ class ExchangeRecord:
 
     def _ended(self) -> dict:
         by, signal = (None, None) if self.ended_kept else _ENDINGS.get(self.ended_how or "", (None, None))
-        return {"how": self.ended_how, "by": by, "signal": signal, "stage": self.ended_stage, "at": self.ended_at}
+        return {"how": self.ended_how, "by": by, "signal": signal, "stage": self.ended_stage, "at": _rounded(self.ended_at)}
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 6)
 
 
 _ENDINGS = {  # how -> (who ended the connection, with what)
@@ -192,25 +211,31 @@ class Journal:
         self.clock = clock
         self.flush_every = flush_every
         self._flush_call = None
-        self.entries: deque[dict] = deque(maxlen=max(capacity, 1))
+        self._ring: deque[ExchangeRecord] = deque(maxlen=max(capacity, 1))
         self.sink = sink
         self.seq = 0
         self.dropped = 0  # entries pushed out of the ring
         self.write_failures = 0
         self.listeners: list[Callable[[dict], None]] = []
 
-    def add(self, entry: dict) -> None:
+    @property
+    def entries(self) -> list[dict]:
+        """What the ring holds, oldest first."""
+        return [record.entry() for record in self._ring]
+
+    def add(self, record: ExchangeRecord) -> None:
+        """A finished record: kept in the ring, and formatted now only if a file or listener wants it."""
         if self.capacity == 0 and self.sink is None and not self.listeners:
             return
         self.seq += 1
-        entry["seq"] = self.seq
+        record.seq = self.seq
         if self.capacity:
-            if len(self.entries) == self.entries.maxlen:
+            if len(self._ring) == self._ring.maxlen:
                 self.dropped += 1
-            self.entries.append(entry)
+            self._ring.append(record)
         if self.sink is not None:
             try:
-                self.sink.write(orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE))
+                self.sink.write(orjson.dumps(record.entry(), option=orjson.OPT_APPEND_NEWLINE))
             except (OSError, ValueError) as error:
                 self._failed(error)
             else:
@@ -219,7 +244,7 @@ class Journal:
                 elif self._flush_call is None:
                     self._flush_call = self.clock.callLater(self.flush_every, self.flush)
         for listener in list(self.listeners):
-            listener(entry)
+            listener(record.entry())
 
     def flush(self) -> None:
         self._flush_call = None
@@ -249,14 +274,14 @@ class Journal:
 
     def select(self, behaviour: str | None = None, since: int = 0) -> list[dict]:
         """Entries newer than ``since`` (a ``seq``), optionally for one behaviour."""
-        return [e for e in self.entries if e["seq"] > since and (behaviour is None or e["behaviour"] == behaviour)]
+        return [r.entry() for r in self._ring if r.seq > since and (behaviour is None or r.behaviour == behaviour)]
 
     def clear(self) -> None:
-        self.entries.clear()
+        self._ring.clear()
 
     def status(self) -> dict:
         return {
-            "kept": len(self.entries),
+            "kept": len(self._ring),
             "capacity": self.capacity,
             "last_seq": self.seq,
             "dropped": self.dropped,

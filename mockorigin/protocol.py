@@ -570,7 +570,7 @@ class OriginProtocol(Protocol):
         if record is None:
             return
         record.ended(how, stage, kept)
-        self.factory.journal.add(record.finish())
+        self.factory.journal.add(record)
 
     # --- producer (writes) and reading pauses ------------------------------------
 
