@@ -133,8 +133,11 @@ class OriginProtocol(Protocol):
         if self.record is None and self.exchange is None:
             self._begin_record()
         self._handle(self.reader.feed(data))
-        if self.exchange is not None and self.reader.buffered > self.limits.max_buffered:
-            self._pause_reading("buffer")
+        if self.exchange is not None:
+            if self.reader.buffered > self.limits.max_buffered:
+                self._pause_reading("buffer")
+        else:
+            self._watch_head()
 
     # --- WebSocket ------------------------------------------------------------------
 
@@ -237,7 +240,18 @@ class OriginProtocol(Protocol):
         self.record = ExchangeRecord(self.connection_id, 0, self.peer, self.accepted_at, self.clock.seconds)
         if self.reader.in_head:
             self.record.head_started()
-            self._set_deadline(self.limits.head_deadline, self._head_timeout)
+
+    def _watch_head(self) -> None:
+        """A head has begun and not ended: it must end within the head deadline of its
+        first byte. (Set only now, so a head that arrives whole costs no timer work.)"""
+        if (
+            self.record is not None
+            and self.exchange is None
+            and self.ended_by_server is None
+            and self.reader.in_head
+            and (self.deadline is None or self.deadline[1] != self._head_timeout)
+        ):
+            self._set_deadline(self.limits.head_deadline, self._head_timeout)  # the head began in this turn of the reactor
 
     def _handle(self, events) -> None:
         for event in events:
@@ -464,6 +478,7 @@ class OriginProtocol(Protocol):
         if self.reader.has_partial_head:
             self._begin_record()
         self._handle(self.reader.next_request())
+        self._watch_head()
 
     # --- ending --------------------------------------------------------------
 
