@@ -26,6 +26,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from mockorigin import index, script, websocket, wire
+from mockorigin.deadlines import Deadlines
 from mockorigin.journal import ExchangeRecord, Journal
 from mockorigin.limits import ConnectionLimits
 from mockorigin.request import BadRequest, Body, BodyComplete, BodyReceived, HeadReceived, Request, RequestReader
@@ -50,6 +51,7 @@ class OriginFactory(Factory):
         self.journal = journal if journal is not None else Journal()
         self.limits = limits or ConnectionLimits()
         self.connections: set[OriginProtocol] = set()
+        self.deadlines = Deadlines(clock)
         self.stopping = False
         self._when_empty: list[Deferred] = []
 
@@ -80,7 +82,7 @@ class OriginProtocol(Protocol):
 
     __slots__ = (
         "clock", "limits", "connection_id", "accepted_at", "peer", "reader", "record", "exchange", "script",
-        "requests", "timers", "awaiting_body", "write_paused", "blocked_on_write", "read_pauses", "read_closed",
+        "requests", "step_timer", "deadline_slot", "awaiting_body", "write_paused", "blocked_on_write", "read_pauses", "read_closed",
         "draining", "ended_by_server", "hanging", "deadline", "lingering", "ws", "ws_echo", "ws_pending", "ws_waiting",
     )
     factory: OriginFactory
@@ -98,7 +100,8 @@ class OriginProtocol(Protocol):
         self.exchange: script.Exchange | None = None
         self.script: script.Script | None = None
         self.requests = 0
-        self.timers: dict[str, IDelayedCall] = {}
+        self.step_timer: IDelayedCall | None = None  # a script's own timing (wait, every, drip, hang for): exact
+        self.deadline_slot: int | None = None  # where the factory's Deadlines files this connection
         self.awaiting_body: int | None | bool = False  # False: not waiting; None: whole body; N: bytes
         self.write_paused = False
         self.blocked_on_write = False
@@ -108,7 +111,7 @@ class OriginProtocol(Protocol):
         self.draining = False
         self.ended_by_server: str | None = None
         self.hanging = False
-        self.lingering = False
+        self.lingering: float | None = None  # when lingering must end, at the latest
         self.ws: websocket.Session | None = None  # set once a script upgrades the connection
         self.ws_echo = False
         self.ws_pending: deque | None = None  # messages and pings no step has taken yet (after an upgrade)
@@ -206,8 +209,8 @@ class OriginProtocol(Protocol):
         """The server is closing: nothing more is answered. The rest of a body is still
         counted (a client that sends it after a 417 did so); anything beyond it is a
         client reusing a connection the server has closed."""
-        if self.lingering:
-            self._set_deadline(self.limits.linger, self.transport.loseConnection)
+        if self.lingering is not None:
+            self._linger()
         record, exchange = self.record, self.exchange
         if record is None:
             return
@@ -226,7 +229,7 @@ class OriginProtocol(Protocol):
     def readConnectionLost(self) -> None:
         """The client sent FIN: it may still read, so a running script goes on."""
         self.read_closed = True
-        if self.lingering or self.ws is not None:
+        if self.lingering is not None or self.ws is not None:
             self.transport.loseConnection()  # the client has finished too
             return
         self._handle(self.reader.connection_closed())
@@ -377,7 +380,7 @@ class OriginProtocol(Protocol):
                 self.record.response_said_close = "close" in said.lower()
             return True
         if isinstance(command, script.Sleep):
-            self._start_timer("step", command.seconds, self._advance)
+            self._start_step_timer(command.seconds, self._advance)
             return False
         if isinstance(command, script.AwaitBody):
             self.awaiting_body = command.bytes
@@ -424,13 +427,13 @@ class OriginProtocol(Protocol):
             self.transport.loseConnection()
             return False
         self.hanging = True
-        self._cancel_timer("deadline")  # no idle/head/body deadline applies while hanging
         if not command.read:
             self._pause_reading("hang")
         if command.seconds is not None:
-            self._start_timer("step", command.seconds, self._hang_over)
+            self._set_deadline(None)  # no idle/head/body deadline applies while hanging
+            self._start_step_timer(command.seconds, self._hang_over)
         else:
-            self._start_timer("step", self.limits.max_hang, self._hang_cut)
+            self._set_deadline(self.limits.max_hang, self._hang_cut)
         return False
 
     def _hang_over(self) -> None:
@@ -493,11 +496,15 @@ class OriginProtocol(Protocol):
             self.transport.loseConnection()
             return
         lose_write()
-        self.lingering = True
+        self.lingering = self.clock.seconds() + self.limits.max_linger
         self.read_pauses = _NO_PAUSES
         self.transport.resumeProducing()
-        self._set_deadline(self.limits.linger, self.transport.loseConnection)
-        self._start_timer("linger", self.limits.max_linger, self.transport.loseConnection)
+        self._linger()
+
+    def _linger(self) -> None:
+        """Close once the client has been silent for ``linger``, or at ``max_linger`` whatever it does."""
+        assert self.lingering is not None
+        self._set_deadline(min(self.limits.linger, self.lingering - self.clock.seconds()), self.transport.loseConnection)
 
     def _reset(self) -> None:
         """An abortive close (RST), after what was written has left."""
@@ -549,13 +556,14 @@ class OriginProtocol(Protocol):
 
     def stop_gracefully(self) -> None:
         """Called on shutdown: idle connections close now, running scripts finish first."""
-        if self.exchange is None and self.record is None and not self.lingering:
+        if self.exchange is None and self.record is None and self.lingering is None:
             self.ended_by_server = "server closed"
             self._cancel_all_timers()
             self.transport.loseConnection()  # no response to protect: no lingering
 
     def connectionLost(self, reason: Failure = net_error.ConnectionDone) -> None:
         self._cancel_all_timers()
+        self.factory.deadlines.forget(self)
         if self.script is not None:
             self.script.close()
             self.script = None
@@ -615,46 +623,41 @@ class OriginProtocol(Protocol):
     # --- timers ------------------------------------------------------------------
 
     def _set_deadline(self, seconds: float | None, action: Callable[[], None] | None = None) -> None:
-        """The idle, head and body deadlines: only one applies at a time, so one lazily
-        re-armed watchdog covers them, and a busy connection costs no timer work per request."""
+        """The idle, head, body, linger and hang-cut limits: one applies at a time, kept
+        coarsely by the factory's ``Deadlines`` (see there why)."""
         if seconds is None or action is None:
             self.deadline = None
             return
         at = self.clock.seconds() + seconds
         self.deadline = (at, action)
-        watchdog = self.timers.get("deadline")
-        if watchdog is None:
-            self._start_timer("deadline", seconds, self._check_deadline)
-        elif watchdog.getTime() > at:
-            watchdog.reset(seconds)
+        self.factory.deadlines.watch(self, at)
 
-    def _check_deadline(self) -> None:
+    def deadline_reached(self, now: float) -> None:
         if self.deadline is None:
             return
         at, action = self.deadline
-        remaining = at - self.clock.seconds()
-        if remaining > 0:
-            self._start_timer("deadline", remaining, self._check_deadline)
+        if at > now + 1e-6:
+            self.factory.deadlines.watch(self, at)
         else:
             self.deadline = None
             action()
 
-    def _start_timer(self, name: str, seconds: float, action: Callable[[], None]) -> None:
-        self._cancel_timer(name)
-        self.timers[name] = self.clock.callLater(seconds, self._fire_timer, name, action)
+    def _start_step_timer(self, seconds: float, action: Callable[[], None]) -> None:
+        self._cancel_step_timer()
+        self.step_timer = self.clock.callLater(seconds, self._step_timer_fired, action)
 
-    def _fire_timer(self, name: str, action: Callable[[], None]) -> None:
-        self.timers.pop(name, None)
+    def _step_timer_fired(self, action: Callable[[], None]) -> None:
+        self.step_timer = None
         action()
 
-    def _cancel_timer(self, name: str) -> None:
-        timer = self.timers.pop(name, None)
+    def _cancel_step_timer(self) -> None:
+        timer, self.step_timer = self.step_timer, None
         if timer is not None and timer.active():
             timer.cancel()
 
     def _cancel_all_timers(self) -> None:
-        for name in list(self.timers):
-            self._cancel_timer(name)
+        self._cancel_step_timer()
+        self.deadline = None
 
 
 class _AbortWhenFlushed:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import HalfClosingTransport
+from .conftest import HalfClosingTransport, connect
 
 CONTINUE_DELAYED = """
 name: continue-delayed
@@ -371,3 +371,26 @@ def test_lingering_ends_when_the_client_closes_too(harness):
     h.lose()
     assert h.journal[-1]["ended"]["how"] == "server closed"
     assert h.clock.getDelayedCalls() == []
+
+
+def test_hanging_connections_share_one_timer(harness):
+    h = harness("match: {path: /h}\nscript: [{hang: {}}]", max_hang=30)
+    others = [connect(h.factory, h.clock) for _ in range(200)]
+    for connection in [h, *others]:
+        connection.send(b"GET /h HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert len(h.clock.getDelayedCalls()) == 1
+    h.advance(30)
+    assert all(connection.transport.disconnected for connection in [h, *others])
+
+
+def test_lingering_ends_at_max_linger_even_if_the_client_keeps_sending(harness):
+    transport = HalfClosingTransport()
+    h = harness("match: {path: /r}\nscript: [{respond: 417}, {close: {}}]", transport, linger=2, max_linger=10)
+    h.send(b"POST /r HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+    h.take()
+    for _ in range(6):
+        h.advance(1.5)
+        h.send(b"x" * 10)
+    assert not transport.disconnecting  # 9 s: still inside max_linger
+    h.advance(1.0)
+    assert transport.disconnecting
