@@ -11,14 +11,20 @@ h11 still frames chunked bodies (see ``request.py``).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from urllib.parse import parse_qs, urlsplit
 
 _TOKEN = r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"
 _VCHAR_OR_OBS_TEXT = r"[^\x00\t\n\x0b\x0c\r ]"  # h11's bytes pattern [^\x00\s], spelt out for str
 _REQUEST_LINE = re.compile(rf"({_TOKEN}) ([\x21-\x7e]+) HTTP/([0-9]\.[0-9])")
 _FIELD_LINE = re.compile(rf"({_TOKEN}):[ \t]*((?:{_VCHAR_OR_OBS_TEXT}+(?:[ \t]+{_VCHAR_OR_OBS_TEXT}+)*)?)[ \t]*")
+_COMMON = {text: text for text in ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "1.0", "1.1")}
 _DIGITS = re.compile(r"[0-9]{1,20}")  # h11 refuses a Content-Length of more than 20 digits
+
+
+_NO_QUERY: Mapping[str, list[str]] = MappingProxyType({})  # shared, so read-only
 
 
 @dataclass(slots=True)
@@ -28,7 +34,7 @@ class Request:
     version: str
     raw_headers: list[tuple[str, str]]  # as sent: original case and order
     path: str = ""
-    query: dict[str, list[str]] = field(default_factory=dict)
+    query: Mapping[str, list[str]] = field(default_factory=lambda: _NO_QUERY)  # parsed only when there is one
     headers: dict[str, list[str]] = field(default_factory=dict)  # lower-case names
     content_length: int = 0  # of the body; 0 with Transfer-Encoding
     chunked: bool = False
@@ -64,6 +70,7 @@ def parse(section: bytes) -> Request:
     if request_line is None:
         raise HeadError(400, "illegal request line")
     method, target, version = request_line.groups()
+    method, version = _COMMON.get(method, method), _COMMON.get(version, version)  # shared strings: less memory per request
     raw_headers: list[tuple[str, str]] = []
     headers: dict[str, list[str]] = {}
     lengths = 0

@@ -47,14 +47,14 @@ class ExchangeRecord:
         self.head_at: float | None = None
         self.first_body_at: float | None = None
         self.last_body_at: float | None = None
-        self.interims: list[tuple[int, float]] = []  # (status, when)
+        self.interims: list[tuple[int, float]] | tuple = ()  # (status, when); a list once there is one
         self.final_status: int | None = None
         self.final_at: float | None = None
         self.ended_how: str | None = None
         self.ended_stage: str | None = None
         self.ended_at: float | None = None
         self.ended_kept = False
-        self.problems: list[str] = []
+        self.problems: list[str] | tuple = ()  # a list once there is one: most exchanges have none
         self.body_at_continue: int | None = None  # body bytes received when the first 100 went out
         self.body_at_final: int | None = None  # ... when the final response's head went out
         self.bytes_after_close = 0  # bytes the client sent after the server decided to close
@@ -92,7 +92,9 @@ class ExchangeRecord:
         self.body_complete = True
 
     def interim(self, status: int) -> None:
-        self.interims.append((status, self._elapsed()))
+        if not self.interims:
+            self.interims = []
+        self.interims.append((status, self._elapsed()))  # type: ignore[union-attr]
         if status == 100 and self.body_at_continue is None:
             self.body_at_continue = self.body_length
 
@@ -102,7 +104,9 @@ class ExchangeRecord:
         self.body_at_final = self.body_length
 
     def problem(self, text: str) -> None:
-        self.problems.append(text)
+        if not self.problems:
+            self.problems = []
+        self.problems.append(text)  # type: ignore[union-attr]
 
     def ended(self, how: str, stage: str, kept: bool = False) -> None:
         """``how``: completed, client closed, client reset, server closed, server reset, hang cut.
@@ -146,7 +150,7 @@ class ExchangeRecord:
             "interims": [{"status": status, "at": round(at, 6)} for status, at in self.interims],
             "final": None if self.final_status is None else {"status": self.final_status, "at": _rounded(self.final_at)},
             "ended": self._ended(),
-            "problems": self.problems,
+            "problems": list(self.problems),
             "websocket": self.websocket,
         }
         entry["facts"] = client_facts(entry, self)

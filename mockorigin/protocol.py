@@ -15,7 +15,7 @@ every delayed call is tracked and cancelled when the connection goes.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from twisted.internet import error as net_error
 from twisted.internet.defer import Deferred, succeed
@@ -25,7 +25,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from mockorigin import index, script, websocket, wire
+from mockorigin import index, script, websocket
 from mockorigin.deadlines import Deadlines
 from mockorigin.journal import ExchangeRecord, Journal
 from mockorigin.limits import ConnectionLimits
@@ -81,6 +81,7 @@ class OriginProtocol(Protocol):
     """One connection. Slots keep an idle or hanging connection small."""
 
     __slots__ = (
+        "transport", "connected", "factory",  # Protocol's own attributes: slotted too, so no instance needs a __dict__
         "clock", "limits", "connection_id", "accepted_at", "peer", "reader", "record", "exchange", "script",
         "requests", "step_timer", "deadline_slot", "awaiting_body", "write_paused", "blocked_on_write", "read_pauses", "read_closed",
         "draining", "ended_by_server", "hanging", "deadline", "lingering", "ws", "ws_echo", "ws_pending", "ws_waiting",
@@ -308,7 +309,7 @@ class OriginProtocol(Protocol):
         self.record.id = request_id
         routed = state.router.route(request)
         behaviour = routed.behaviour
-        params: dict[str, object] = {}
+        params: Mapping[str, object] = {}
         if behaviour is None:
             if request.path == "/" and request.method in ("GET", "HEAD"):
                 steps = index.index(state.router, request.header("accept") or "")
@@ -376,8 +377,7 @@ class OriginProtocol(Protocol):
             if command.final is not None:
                 self.record.final(command.final)
                 assert self.exchange is not None
-                said = wire.header_value(self.exchange.response.headers, "connection") or ""
-                self.record.response_said_close = "close" in said.lower()
+                self.record.response_said_close = "close" in self.exchange.response.connection_tokens
             return True
         if isinstance(command, script.Sleep):
             self._start_step_timer(command.seconds, self._advance)

@@ -10,9 +10,11 @@ HTTP/1.1 persistence rules to what actually went out.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from collections.abc import Callable, Generator, Iterable, Iterator
+from types import MappingProxyType
 
 from mockorigin import bodies, model, wire
 from mockorigin.request import Body, Request
@@ -89,14 +91,14 @@ class ParamError(ValueError):
 @dataclass(slots=True)
 class ResponseState:
     final_status: int | None = None
-    headers: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[tuple[str, str]] | tuple = ()  # the final head's, as sent
     chunked: bool = False
     declared_length: int | None = None
     body_sent: int = 0
     ended: bool = False  # last chunk sent
     complete: bool = False  # a whole, well-framed final response went out
     raw: bool = False  # the script wrote raw bytes: framing unknown
-    interims: list[int] = field(default_factory=list)
+    interims: tuple[int, ...] = ()  # statuses of the 1xx sent
     connection_tokens: frozenset[str] = frozenset()  # of the final head's Connection fields
 
 
@@ -104,7 +106,7 @@ class ResponseState:
 class Exchange:
     request: Request
     request_id: int
-    params: dict[str, object]
+    params: Mapping[str, object]
     body: Body
     now: Callable[[], float]  # wall-clock seconds, for the Date header
     response: ResponseState = field(default_factory=ResponseState)
@@ -119,7 +121,7 @@ class Exchange:
                 "method": request.method,
                 "target": request.target,
                 "path": request.path,
-                "query": request.query,
+                "query": dict(request.query),
                 "version": request.version,
                 "headers": [list(pair) for pair in request.raw_headers],
                 "body_length": self.body.length,
@@ -166,10 +168,13 @@ class Exchange:
 _PARAM_PARSERS: dict[str, Callable[[str], object]] = {"duration": parse_duration, "size": parse_size, "integer": parse_integer, "string": str}
 
 
-def resolve_params(behaviour: model.Behaviour, query: dict[str, list[str]]) -> dict[str, object]:
+_NO_PARAMS: Mapping[str, object] = MappingProxyType({})  # shared, so read-only
+
+
+def resolve_params(behaviour: model.Behaviour, query: Mapping[str, list[str]]) -> Mapping[str, object]:
     """Each param's value: the default, or the query string's within min..max."""
     if not behaviour.params:
-        return {}
+        return _NO_PARAMS
     parsers = _PARAM_PARSERS
     values: dict[str, object] = {}
     for param in behaviour.params:
@@ -194,17 +199,31 @@ def resolve_params(behaviour: model.Behaviour, query: dict[str, list[str]]) -> d
 
 def run(steps: tuple[model.Step, ...], exchange: Exchange) -> Script:
     for number, step in enumerate(steps, 1):
-        exchange.stage = f"{number}:{_STEP_NAMES.get(type(step), type(step).__name__.lower())}"
-        yield from _step(step, exchange)
+        exchange.stage = _stage_name(number, type(step))
+        command = _COMMANDS.get(type(step))
+        if command is not None:
+            yield command(step, exchange)
+        else:
+            yield from _STEPS[type(step)](step, exchange)
         if isinstance(step, (model.Close, model.Reset)):
             return
+
+
+@functools.lru_cache(maxsize=1024)
+def _stage_name(number: int, step_type: type) -> str:
+    """"3:hang": one shared string per stage, not one per waiting connection."""
+    return f"{number}:{_STEP_NAMES.get(step_type, step_type.__name__.lower())}"
 
 
 _STEP_NAMES = {model.ReadBody: "read_body"}
 _WS_STEP_NAMES = {model.WsSend: "send", model.WsControl: "ping/pong", model.WsClose: "close", model.WsReceive: "receive", model.WsFrame: "frame"}
 
 
-_STEPS: dict[type, Callable[..., Script]] = {}  # step type -> its runner; a dict, as singledispatch costs a microsecond a step
+# Step type -> what runs it: a dict, as singledispatch costs a microsecond a step. A step
+# that is one command maps to a function returning it (no generator, so a connection
+# waiting in such a step holds one frame less); the others to generators.
+_COMMANDS: dict[type, Callable[..., Command]] = {}
+_STEPS: dict[type, Callable[..., Script]] = {}
 _WS_STEPS: dict[type, Callable[..., Script]] = {}
 
 
@@ -216,13 +235,9 @@ def _runs(table: dict[type, Callable[..., Script]], step_type: type):
     return register
 
 
-def _step(step: model.Step, exchange: Exchange) -> Script:
-    return _STEPS[type(step)](step, exchange)
-
-
-@_runs(_STEPS, model.Wait)
-def _wait(step: model.Wait, exchange: Exchange) -> Script:
-    yield Sleep(float(exchange.value(step.duration)))
+@_runs(_COMMANDS, model.Wait)
+def _wait(step: model.Wait, exchange: Exchange) -> Command:
+    return Sleep(float(exchange.value(step.duration)))
 
 
 @_runs(_STEPS, model.Interim)
@@ -234,16 +249,16 @@ def _interim(step: model.Interim, exchange: Exchange) -> Script:
     for n in range(1, count + 1):
         exchange.n = n
         headers = [(h.name, exchange.render(h.value)) for h in step.headers]
-        exchange.response.interims.append(step.status)
+        exchange.response.interims += (step.status,)
         yield Send(wire.status_line(step.status, step.reason) + wire.header_block(headers), interim=step.status)
         if n < count and every > 0:
             yield Sleep(every)
     exchange.n = 1
 
 
-@_runs(_STEPS, model.ReadBody)
-def _read_body(step: model.ReadBody, exchange: Exchange) -> Script:
-    yield AwaitBody(None if step.bytes is None else int(exchange.value(step.bytes)))
+@_runs(_COMMANDS, model.ReadBody)
+def _read_body(step: model.ReadBody, exchange: Exchange) -> Command:
+    return AwaitBody(None if step.bytes is None else int(exchange.value(step.bytes)))
 
 
 @_runs(_STEPS, model.Respond)
@@ -334,19 +349,19 @@ def _raw(step: model.Raw, exchange: Exchange) -> Script:
         yield Send(piece)
 
 
-@_runs(_STEPS, model.Hang)
-def _hang(step: model.Hang, exchange: Exchange) -> Script:
-    yield HangUntil(None if step.duration is None else float(exchange.value(step.duration)), step.read)
+@_runs(_COMMANDS, model.Hang)
+def _hang(step: model.Hang, exchange: Exchange) -> Command:
+    return HangUntil(None if step.duration is None else float(exchange.value(step.duration)), step.read)
 
 
-@_runs(_STEPS, model.Close)
-def _close(step: model.Close, exchange: Exchange) -> Script:
-    yield CloseConnection()
+@_runs(_COMMANDS, model.Close)
+def _close(step: model.Close, exchange: Exchange) -> Command:
+    return CloseConnection()
 
 
-@_runs(_STEPS, model.Reset)
-def _reset(step: model.Reset, exchange: Exchange) -> Script:
-    yield ResetConnection()
+@_runs(_COMMANDS, model.Reset)
+def _reset(step: model.Reset, exchange: Exchange) -> Command:
+    return ResetConnection()
 
 
 @_runs(_STEPS, model.Upgrade)
@@ -371,14 +386,13 @@ def _upgrade(step: model.Upgrade, exchange: Exchange) -> Script:
     for number, ws_step in enumerate(step.then, 1):
         name = _WS_STEP_NAMES.get(type(ws_step), type(ws_step).__name__.lower())
         exchange.stage = f"{base}/{number}:{name}"
-        yield from _ws_step(ws_step, exchange)
+        command = _COMMANDS.get(type(ws_step))
+        if command is not None:  # wait, hang, reset: as in HTTP
+            yield command(ws_step, exchange)
+        else:
+            yield from (_WS_STEPS.get(type(ws_step)) or _STEPS[type(ws_step)])(ws_step, exchange)  # raw: as in HTTP
         if isinstance(ws_step, (model.Echo, model.Reset)):
             return
-
-
-def _ws_step(step, exchange: Exchange) -> Script:
-    runner = _WS_STEPS.get(type(step)) or _STEPS[type(step)]  # wait, hang, reset, raw: as in HTTP
-    return runner(step, exchange)
 
 
 @_runs(_WS_STEPS, model.Echo)
