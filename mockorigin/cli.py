@@ -7,6 +7,7 @@ or invalid behaviour files.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -135,6 +136,20 @@ def check_serve_options(options) -> str | None:
     return admin
 
 
+def settle_heap() -> None:
+    """Take everything loaded so far out of the cyclic collector's view.
+
+    Twisted, our modules and the behaviours live as long as the process. Left in
+    the collector's oldest generation they were walked by every full collection,
+    which, during a burst of connections, stalled the reactor for milliseconds
+    and made timed 1xx responses late (bench (b): p99 of a 100 Continue went from
+    15x the bare protocol's to about 1.2x). Only for a process of our own: the
+    pytest plugin's in-process server leaves the test process's collector alone.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def build_service(options, behaviours, reactor):
     """The service ``serve`` and ``twistd mockorigin`` run; ``OSError`` if the journal cannot open."""
     from mockorigin.journal import Journal
@@ -202,6 +217,7 @@ def _serve(options) -> int:
         _report_to_parent(service, options.pidfile, pipe)
     reactor.callWhenRunning(service.startService)
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
+    settle_heap()
     reactor.run()
     return EXIT_FAILURE if service.failure is not None else EXIT_OK
 

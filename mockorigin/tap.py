@@ -41,11 +41,13 @@ class Options(usage.Options):
 def makeService(options: Options):
     from twisted.internet import reactor
 
-    from mockorigin.cli import build_service, catalogue_path
+    from mockorigin.cli import build_service, catalogue_path, settle_heap
 
     namespace = options.namespace
     try:
         behaviours = load_paths(namespace.paths or [catalogue_path()])
     except LoadError as error:
         raise usage.UsageError("\n" + str(error)) from None
-    return build_service(namespace, behaviours, reactor)
+    service = build_service(namespace, behaviours, reactor)
+    settle_heap()
+    return service
