@@ -200,9 +200,10 @@ def resolve_params(behaviour: model.Behaviour, query: Mapping[str, list[str]]) -
 def run(steps: tuple[model.Step, ...], exchange: Exchange) -> Script:
     for number, step in enumerate(steps, 1):
         exchange.stage = _stage_name(number, type(step))
-        command = _COMMANDS.get(type(step))
+        one = _COMMANDS.get(type(step))
+        command = None if one is None else one(step, exchange)
         if command is not None:
-            yield command(step, exchange)
+            yield command
         else:
             yield from _STEPS[type(step)](step, exchange)
         if isinstance(step, (model.Close, model.Reset)):
@@ -221,8 +222,10 @@ _WS_STEP_NAMES = {model.WsSend: "send", model.WsControl: "ping/pong", model.WsCl
 
 # Step type -> what runs it: a dict, as singledispatch costs a microsecond a step. A step
 # that is one command maps to a function returning it (no generator, so a connection
-# waiting in such a step holds one frame less); the others to generators.
-_COMMANDS: dict[type, Callable[..., Command]] = {}
+# waiting in such a step holds one frame less, and a fixed response costs no generator
+# at all); the others to generators. A _COMMANDS function may return None: then the
+# step's generator in _STEPS runs instead.
+_COMMANDS: dict[type, Callable[..., Command | None]] = {}
 _STEPS: dict[type, Callable[..., Script]] = {}
 _WS_STEPS: dict[type, Callable[..., Script]] = {}
 
@@ -263,9 +266,6 @@ def _read_body(step: model.ReadBody, exchange: Exchange) -> Command:
 
 @_runs(_STEPS, model.Respond)
 def _respond(step: model.Respond, exchange: Exchange) -> Script:
-    if step.fixed is not None:
-        yield from _respond_fixed(step.fixed, exchange)
-        return
     length, pieces = _body(step.body, exchange) if step.body is not None else (0, iter(()))
     chunked = step.chunk_size is not None
     status = int(exchange.value(step.status))
@@ -287,20 +287,23 @@ def _respond(step: model.Respond, exchange: Exchange) -> Script:
     state.complete = True
 
 
-def _respond_fixed(fixed, exchange: Exchange) -> Script:
+@_runs(_COMMANDS, model.Respond)
+def _respond_fixed(step: model.Respond, exchange: Exchange) -> Command | None:
     """A response formatted at load time: its head (with today's Date) and body in one write."""
+    fixed = step.fixed
+    if fixed is None:
+        return None  # formatted per request, by _respond
     state = exchange.response
     state.final_status = fixed.status
     state.headers = fixed.headers
     state.connection_tokens = fixed.connection_tokens
     state.ended = state.complete = state.chunked = False
+    state.complete = True  # once this Send is written: the script goes on only after that
     if exchange.request.method == "HEAD":
         state.body_sent = 0
-        yield Send(fixed.head(exchange.now()), final=fixed.status)
-    else:
-        state.body_sent = len(fixed.body)
-        yield Send(fixed.head(exchange.now()) + fixed.body, final=fixed.status)
-    state.complete = True
+        return Send(fixed.head(exchange.now()), final=fixed.status)
+    state.body_sent = len(fixed.body)
+    return Send(fixed.head(exchange.now()) + fixed.body, final=fixed.status)
 
 
 def final_headers(headers: list[tuple[str, str]], status: int, chunked: bool, length: int, date: str) -> None:
@@ -386,9 +389,9 @@ def _upgrade(step: model.Upgrade, exchange: Exchange) -> Script:
     for number, ws_step in enumerate(step.then, 1):
         name = _WS_STEP_NAMES.get(type(ws_step), type(ws_step).__name__.lower())
         exchange.stage = f"{base}/{number}:{name}"
-        command = _COMMANDS.get(type(ws_step))
-        if command is not None:  # wait, hang, reset: as in HTTP
-            yield command(ws_step, exchange)
+        one = _COMMANDS.get(type(ws_step))
+        if one is not None:  # wait, hang, reset: as in HTTP
+            yield one(ws_step, exchange)
         else:
             yield from (_WS_STEPS.get(type(ws_step)) or _STEPS[type(ws_step)])(ws_step, exchange)  # raw: as in HTTP
         if isinstance(ws_step, (model.Echo, model.Reset)):
