@@ -125,7 +125,12 @@ class ExchangeRecord:
 
     def _build(self) -> dict:
         request = self.request
-        entry = {
+        head_started, head, first_body, last_body, final_at, ended_at = (
+            None if t is None else round(t, 6) for t in (self.head_started_at, self.head_at, self.first_body_at, self.last_body_at, self.final_at, self.ended_at)
+        )
+        interims = [{"status": status, "at": round(at, 6)} for status, at in self.interims]
+        by, signal = (None, None) if self.ended_kept else _ENDINGS.get(self.ended_how or "", (None, None))
+        return {
             "id": self.id,
             "connection": self.connection,
             "client": self.client,
@@ -136,33 +141,19 @@ class ExchangeRecord:
                 "method": request.method,
                 "target": request.target,
                 "version": request.version,
-                "headers": [list(pair) for pair in request.raw_headers],
+                "headers": list(map(list, request.raw_headers)),
                 "body_length": self.body_length,
                 "body_sha256": self.body_sha256,
                 "body_complete": self.body_complete,
             },
-            "times": {
-                "head_started": _rounded(self.head_started_at),
-                "head": _rounded(self.head_at),
-                "first_body_byte": _rounded(self.first_body_at),
-                "last_body_byte": _rounded(self.last_body_at),
-            },
-            "interims": [{"status": status, "at": round(at, 6)} for status, at in self.interims],
-            "final": None if self.final_status is None else {"status": self.final_status, "at": _rounded(self.final_at)},
-            "ended": self._ended(),
+            "times": {"head_started": head_started, "head": head, "first_body_byte": first_body, "last_body_byte": last_body},
+            "interims": interims,
+            "final": None if self.final_status is None else {"status": self.final_status, "at": final_at},
+            "ended": {"how": self.ended_how, "by": by, "signal": signal, "stage": self.ended_stage, "at": ended_at},
             "problems": list(self.problems),
             "websocket": self.websocket,
+            "facts": client_facts(self, head, first_body, interims),
         }
-        entry["facts"] = client_facts(entry, self)
-        return entry
-
-    def _ended(self) -> dict:
-        by, signal = (None, None) if self.ended_kept else _ENDINGS.get(self.ended_how or "", (None, None))
-        return {"how": self.ended_how, "by": by, "signal": signal, "stage": self.ended_stage, "at": _rounded(self.ended_at)}
-
-
-def _rounded(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds, 6)
 
 
 _ENDINGS = {  # how -> (who ended the connection, with what)
@@ -175,27 +166,28 @@ _ENDINGS = {  # how -> (who ended the connection, with what)
 }
 
 
-def client_facts(entry: dict, record: ExchangeRecord) -> dict:
-    """The questions client authors ask, answered from the raw times and counts."""
-    request = entry["request"] or {}
-    headers = {name.lower(): value for name, value in request.get("headers", [])}
-    times = entry["times"]
-    first_body, head = times["first_body_byte"], times["head"]
-    continues = [i["at"] for i in entry["interims"] if i["status"] == 100]
-    expect = headers.get("expect", "").strip().lower() == "100-continue"
-    final = entry["final"]
+def client_facts(record: ExchangeRecord, head: float | None, first_body: float | None, interims: list[dict]) -> dict:
+    """The questions client authors ask, answered from the times (as journaled) and counts."""
+    request = record.request
+    expect_values = request.headers.get("expect") if request is not None else None
+    expect = bool(expect_values) and expect_values[-1].strip().lower() == "100-continue"
     length = record.body_length
-    before_continue = length if record.body_at_continue is None else record.body_at_continue
     after_final = 0 if record.body_at_final is None else length - record.body_at_final
+    continues = [i["at"] for i in interims if i["status"] == 100]
+    before_continue = sent_before = waited = None  # asked only of a client that said Expect: 100-continue
+    if expect:
+        before_continue = length if record.body_at_continue is None else record.body_at_continue
+        sent_before = first_body is not None and (not continues or first_body < continues[0])
+        waited = None if first_body is None or head is None else round(first_body - head, 6)
     return {
         "expect_continue": expect,
         "continue_sent": bool(continues),
-        "sent_body_before_continue": (first_body is not None and (not continues or first_body < continues[0])) if expect else None,
-        "body_bytes_before_continue": before_continue if expect else None,
-        "waited_for_continue": (None if first_body is None or head is None else round(first_body - head, 6)) if expect else None,
+        "sent_body_before_continue": sent_before,
+        "body_bytes_before_continue": before_continue,
+        "waited_for_continue": waited,
         "body_after_final_response": after_final > 0,
         "body_bytes_after_final_response": after_final,
-        "interims_before_close": len(entry["interims"]) if final is None and entry["request"] is not None else None,
+        "interims_before_close": len(interims) if record.final_status is None and request is not None else None,
         "reused_after_connection_close": record.bytes_after_close > 0,
         "response_said_close": record.response_said_close,
     }
