@@ -116,18 +116,22 @@ class ExchangeRecord:
         if self.ended_how is None:
             self.ended_how, self.ended_stage, self.ended_at, self.ended_kept = how, stage, self._elapsed(), kept
 
-    def entry(self) -> dict:
-        """The journal entry (built once; the record must be finished)."""
-        if self._entry is None:
-            self._entry = self._build()
-            self._entry["seq"] = self.seq
-        return self._entry
+    def entry(self, keep: bool = True) -> dict:
+        """The journal entry (the record must be finished). ``keep=False`` builds it without
+        keeping it: the JSON-lines file writes each entry once, and thousands of kept dicts
+        in the ring would be walked by every full garbage collection."""
+        entry = self._entry
+        if entry is None:
+            entry = self._build()
+            entry["seq"] = self.seq
+            if keep:
+                self._entry = entry
+        return entry
 
     def _build(self) -> dict:
         request = self.request
-        head_started, head, first_body, last_body, final_at, ended_at = (
-            None if t is None else round(t, 6) for t in (self.head_started_at, self.head_at, self.first_body_at, self.last_body_at, self.final_at, self.ended_at)
-        )
+        head_started, head, first_body = _rounded(self.head_started_at), _rounded(self.head_at), _rounded(self.first_body_at)
+        last_body, final_at, ended_at = _rounded(self.last_body_at), _rounded(self.final_at), _rounded(self.ended_at)
         interims = [{"status": status, "at": round(at, 6)} for status, at in self.interims]
         by, signal = (None, None) if self.ended_kept else _ENDINGS.get(self.ended_how or "", (None, None))
         return {
@@ -154,6 +158,10 @@ class ExchangeRecord:
             "websocket": self.websocket,
             "facts": client_facts(self, head, first_body, interims),
         }
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 6)
 
 
 _ENDINGS = {  # how -> (who ended the connection, with what)
@@ -229,9 +237,12 @@ class Journal:
             if len(self._ring) == self._ring.maxlen:
                 self.dropped += 1
             self._ring.append(record)
+        if self.sink is None and not self.listeners:
+            return
+        entry = record.entry(keep=False)
         if self.sink is not None:
             try:
-                self.sink.write(orjson.dumps(record.entry(), option=orjson.OPT_APPEND_NEWLINE))
+                self.sink.write(orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE))
             except (OSError, ValueError) as error:
                 self._failed(error)
             else:
@@ -240,7 +251,7 @@ class Journal:
                 elif self._flush_call is None:
                     self._flush_call = self.clock.callLater(self.flush_every, self.flush)
         for listener in list(self.listeners):
-            listener(record.entry())
+            listener(entry)
 
     def flush(self) -> None:
         self._flush_call = None
