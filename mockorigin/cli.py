@@ -217,7 +217,7 @@ def _serve(options) -> int:
         _report_to_parent(service, options.pidfile, pipe)
     reactor.callWhenRunning(service.startService)
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
-    settle_heap()
+    reactor.callWhenRunning(settle_heap)  # after startService: listening (and the ready file) does not wait for it
     reactor.run()
     return EXIT_FAILURE if service.failure is not None else EXIT_OK
 

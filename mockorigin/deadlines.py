@@ -17,6 +17,9 @@ import math
 from typing import Protocol
 
 from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+
+log = Logger()
 
 SLOTS_PER_SECOND = 10
 _EPSILON = 1e-6  # float noise: a deadline at 75.0 is due at 75.0, not one slot later
@@ -82,7 +85,10 @@ class Deadlines:
         for slot in sorted(s for s in self._slots if s <= last_due):
             for item in self._slots.pop(slot, ()):
                 item.deadline_slot = None
-                item.deadline_reached(now)
+                try:
+                    item.deadline_reached(now)
+                except Exception:  # one connection's failure must not cost the others their deadlines
+                    log.failure("a deadline action failed")
         if self._slots:
             earliest = min(self._slots)
             if self._call_slot is None or earliest < self._call_slot:

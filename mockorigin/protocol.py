@@ -9,7 +9,8 @@ until one has to wait (a timer, the body, the client, or a full write buffer).
 When the script ends, the response that actually went out decides whether the
 connection may carry another request; only then is the next pipelined request
 parsed, so responses leave in request order. The clock comes from the factory;
-every delayed call is tracked and cancelled when the connection goes.
+a script's own timer is cancelled when the connection goes, and its deadline
+(idle, head, body, linger, hang cut) is dropped from the factory's ``Deadlines``.
 """
 
 from __future__ import annotations

@@ -49,5 +49,5 @@ def makeService(options: Options):
     except LoadError as error:
         raise usage.UsageError("\n" + str(error)) from None
     service = build_service(namespace, behaviours, reactor)
-    settle_heap()
+    reactor.callWhenRunning(settle_heap)
     return service

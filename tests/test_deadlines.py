@@ -78,3 +78,18 @@ def test_forgetting_the_last_item_leaves_no_timer():
     assert len(clock.getDelayedCalls()) == 1
     deadlines.forget(second)
     assert clock.getDelayedCalls() == [] and len(deadlines) == 0
+
+
+def test_a_failing_action_does_not_cost_the_others_their_deadline():
+    clock = Clock()
+    deadlines = Deadlines(clock)
+
+    class Broken(Item):
+        def deadline_reached(self, now: float) -> None:
+            raise RuntimeError("boom")
+
+    items = [Broken(deadlines, 1.0), Item(deadlines, 1.0), Broken(deadlines, 1.0), Item(deadlines, 1.0)]
+    for item in items:
+        deadlines.watch(item, 1.0)
+    clock.advance(1.0)
+    assert [item.fired_at for item in items if type(item) is Item] == [1.0, 1.0]
