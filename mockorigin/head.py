@@ -17,9 +17,12 @@ from types import MappingProxyType
 from urllib.parse import parse_qs, urlsplit
 
 _TOKEN = r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"
-_VCHAR_OR_OBS_TEXT = r"[^\x00\t\n\x0b\x0c\r ]"  # h11's bytes pattern [^\x00\s], spelt out for str
 _REQUEST_LINE = re.compile(rf"({_TOKEN}) ([\x21-\x7e]+) HTTP/([0-9]\.[0-9])")
-_FIELD_LINE = re.compile(rf"({_TOKEN}):[ \t]*((?:{_VCHAR_OR_OBS_TEXT}+(?:[ \t]+{_VCHAR_OR_OBS_TEXT}+)*)?)[ \t]*")
+# h11's field value is OWS, then runs of [^\x00\s] (bytes \s: space, \t\n\r\f\v) joined by spaces and
+# tabs, then OWS: that is exactly a run of anything but NUL, LF, CR, VT and FF, with OWS stripped.
+_FIELD_VALUE = r"[^\x00\n\r\x0b\x0c]*"
+_FIELD_LINES = re.compile(rf"(?:{_TOKEN}:{_FIELD_VALUE}\n)*{_TOKEN}:{_FIELD_VALUE}")
+_FIELD = re.compile(rf"({_TOKEN}):[ \t]*({_FIELD_VALUE})")
 _COMMON = {text: text for text in ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "1.0", "1.1")}
 _DIGITS = re.compile(r"[0-9]{1,20}")  # h11 refuses a Content-Length of more than 20 digits
 
@@ -65,8 +68,8 @@ def parse(section: bytes) -> Request:
     Field values are decoded as UTF-8 (undecodable bytes escaped), everything else as Latin-1.
     """
     text = section.decode("latin-1")
-    lines = text.replace("\r\n", "\n").split("\n")  # one CR before each LF is part of the line ending
-    request_line = _REQUEST_LINE.fullmatch(lines[0])
+    first_line, _, fields = text.replace("\r\n", "\n").partition("\n")  # one CR before each LF ends a line
+    request_line = _REQUEST_LINE.fullmatch(first_line)
     if request_line is None:
         raise HeadError(400, "illegal request line")
     method, target, version = request_line.groups()
@@ -78,13 +81,13 @@ def parse(section: bytes) -> Request:
     chunked = False
     refusal = None  # the first broken framing rule; grammar errors, found later in the head, come first
     ascii_only = text.isascii()
-    for line in lines[1:]:
-        if line[:1] in (" ", "\t"):
+    if fields:
+        if fields[0] in " \t" or "\n " in fields or "\n\t" in fields:
             raise HeadError(400, "obsolete line folding in a header")
-        match = _FIELD_LINE.fullmatch(line)
-        if match is None:
+        if _FIELD_LINES.fullmatch(fields) is None:  # every line checked in one pass
             raise HeadError(400, "illegal header line")
-        name, value = match.groups()
+    for name, value in _FIELD.findall(fields):
+        value = value.rstrip(" \t")
         if not ascii_only:
             value = value.encode("latin-1").decode("utf-8", "backslashreplace")
         lower = name.lower()
