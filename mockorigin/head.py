@@ -38,9 +38,19 @@ class Request:
     raw_headers: list[tuple[str, str]]  # as sent: original case and order
     path: str = ""
     query: Mapping[str, list[str]] = field(default_factory=lambda: _NO_QUERY)  # parsed only when there is one
-    headers: dict[str, list[str]] = field(default_factory=dict)  # lower-case names
     content_length: int = 0  # of the body; 0 with Transfer-Encoding
     chunked: bool = False
+    _headers: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def headers(self) -> dict[str, list[str]]:
+        """Values by lower-case name. Built on first use: a hanging connection never needs it."""
+        if self._headers is None:
+            headers: dict[str, list[str]] = {}
+            for name, value in self.raw_headers:
+                headers.setdefault(name.lower(), []).append(value)
+            self._headers = headers
+        return self._headers
 
     def header(self, name: str) -> str | None:
         values = self.headers.get(name.lower())
@@ -75,9 +85,8 @@ def parse(section: bytes) -> Request:
     method, target, version = request_line.groups()
     method, version = _COMMON.get(method, method), _COMMON.get(version, version)  # shared strings: less memory per request
     raw_headers: list[tuple[str, str]] = []
-    headers: dict[str, list[str]] = {}
-    lengths = 0
-    content_length = None
+    hosts = lengths = 0
+    content_length = first_length = None
     chunked = False
     refusal = None  # the first broken framing rule; grammar errors, found later in the head, come first
     ascii_only = text.isascii()
@@ -103,6 +112,7 @@ def parse(section: bytes) -> Request:
             elif content_length not in (None, single):
                 refusal = HeadError(400, "conflicting Content-Length headers")
             content_length = single
+            first_length = value if first_length is None else first_length
             lengths += 1
         elif lower == "transfer-encoding":
             if chunked:
@@ -110,34 +120,30 @@ def parse(section: bytes) -> Request:
             elif not (value.isascii() and value.lower() == "chunked"):  # "chunKed" with a Kelvin sign is not chunked
                 refusal = HeadError(501, "Only Transfer-Encoding: chunked is supported")
             chunked = True
+        elif lower == "host":
+            hosts += 1
         raw_headers.append((name, value))
-        values_for_name = headers.get(lower)
-        if values_for_name is None:
-            headers[lower] = [value]
-        else:
-            values_for_name.append(value)
     if refusal is not None:
         raise refusal
-    hosts = len(headers.get("host", ()))
     if hosts == 0 and version == "1.1":
         raise HeadError(400, "Missing mandatory Host")
     if hosts > 1:
         raise HeadError(400, "Found multiple Host")
     if version not in ("1.0", "1.1"):
         raise HeadError(505, f"HTTP/{version} is not supported")
-    _check_framing(headers, lengths, chunked, version)
-    request = Request(method, target, version, raw_headers, headers=headers, chunked=chunked)
+    _check_framing(first_length, lengths, chunked, version)
+    request = Request(method, target, version, raw_headers, chunked=chunked)
     if content_length is not None and not chunked:
         request.content_length = int(content_length)
     _split_target(request)
     return request
 
 
-def _check_framing(headers: dict[str, list[str]], lengths: int, chunked: bool, version: str) -> None:
+def _check_framing(first_length: str | None, lengths: int, chunked: bool, version: str) -> None:
     """RFC 9112 §6.3 rules h11 lets through: they are how requests are smuggled."""
     if lengths > 1:
         raise HeadError(400, "more than one Content-Length")
-    if lengths and not headers["content-length"][0].isdigit():  # "5, 5": h11 takes it, a proxy may not
+    if first_length is not None and not first_length.isdigit():  # "5, 5": h11 takes it, a proxy may not
         raise HeadError(400, "invalid Content-Length")
     if chunked and lengths:
         raise HeadError(400, "both Content-Length and Transfer-Encoding")

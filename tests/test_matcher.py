@@ -10,8 +10,8 @@ from mockorigin.request import Request
 
 
 def req(path="/", method="GET", query=None, headers=None, version="1.1") -> Request:
-    r = Request(method, path, version, [])
-    r.path, r.query, r.headers = path, query or {}, headers or {}
+    r = Request(method, path, version, [(name, value) for name, values in (headers or {}).items() for value in values])
+    r.path, r.query = path, query or {}
     return r
 
 

@@ -18,8 +18,6 @@ def request(method="GET", version="1.1", headers=(), target="/x") -> Request:
     from urllib.parse import parse_qs
 
     r.query = parse_qs(query)
-    for name, value in headers:
-        r.headers.setdefault(name.lower(), []).append(value)
     return r
 
 
