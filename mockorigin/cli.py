@@ -10,6 +10,7 @@ import argparse
 import gc
 import json
 import os
+import signal
 import sys
 from importlib import resources
 from collections.abc import Sequence
@@ -150,6 +151,17 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def _second_signal_aborts(service, reactor) -> None:
+    """Once the drain has begun, SIGTERM or SIGINT again means now: what is still running is
+    cut, and the process exits without waiting out the grace period."""
+
+    def abort(_signal_number, _frame) -> None:
+        reactor.callFromThread(service.abort_all)
+
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, abort)
+
+
 def build_service(options, behaviours, reactor):
     """The service ``serve`` and ``twistd mockorigin`` run; ``OSError`` if the journal cannot open."""
     from mockorigin.journal import Journal
@@ -217,6 +229,7 @@ def _serve(options) -> int:
         _report_to_parent(service, options.pidfile, pipe)
     reactor.callWhenRunning(service.startService)
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
+    reactor.addSystemEventTrigger("before", "shutdown", _second_signal_aborts, service, reactor)
     reactor.callWhenRunning(settle_heap)  # after startService: listening (and the ready file) does not wait for it
     reactor.run()
     return EXIT_FAILURE if service.failure is not None else EXIT_OK

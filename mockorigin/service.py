@@ -172,7 +172,7 @@ class OriginService(Service):
         factory.stopping = True
         for connection in list(factory.connections):
             connection.stop_gracefully()
-        deadline = self.reactor.callLater(factory.limits.shutdown_grace, self._abort_all)
+        deadline = self.reactor.callLater(factory.limits.shutdown_grace, self.abort_all)
         finished = factory.when_empty()
 
         def cancel_deadline(result):
@@ -182,7 +182,8 @@ class OriginService(Service):
 
         return finished.addBoth(cancel_deadline)
 
-    def _abort_all(self) -> None:
+    def abort_all(self) -> None:
+        """Cut every connection now (RST): the end of the grace period, or a second signal."""
         for connection in list(self.factory.connections):
             connection.ended_by_server = connection.ended_by_server or "hang cut"
             connection.transport.abortConnection()

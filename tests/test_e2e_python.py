@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import signal
 import socket
 import struct
 import subprocess
@@ -132,6 +133,38 @@ def test_sigterm_lets_running_scripts_finish_and_cuts_hangs(tmp_path):
     assert not (tmp_path / "ready.json").exists()
     drip.close()
     hang.close()
+
+
+def test_a_second_sigterm_ends_the_drain_at_once(tmp_path):
+    server = start_server(tmp_path, "--grace", "30", "--journal", str(tmp_path / "j.jsonl"))
+    try:
+        hang = socket.create_connection((server.host, server.port), timeout=5)
+        hang.sendall(b"GET /hang HTTP/1.1\r\nHost: a\r\n\r\n")
+        time.sleep(0.1)  # the script is running
+        server.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # the drain has begun once the listener is closed
+            try:
+                socket.create_connection((server.host, server.port), timeout=1).close()
+            except ConnectionRefusedError:
+                break
+            time.sleep(0.02)
+        else:
+            pytest.fail("the listener stayed open after SIGTERM")
+        assert server.process.poll() is None  # draining: the hang could run for the 30 s grace
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=10) == 0 and time.monotonic() - started < 2
+        with pytest.raises((ConnectionResetError, OSError)):
+            if hang.recv(10) == b"":
+                raise OSError("closed")
+        entries = [json.loads(line) for line in (tmp_path / "j.jsonl").read_text().splitlines()]
+        assert [e["ended"]["how"] for e in entries if e["request"]] == ["hang cut"]  # (the probes sent no request)
+        hang.close()
+    finally:
+        if server.process.poll() is None:  # only if the test failed: end the server it started
+            server.process.kill()
+            server.process.wait()
 
 
 def test_port_in_use_fails_fast_naming_the_address(busy_port):
