@@ -15,7 +15,6 @@ a script's own timer is cancelled when the connection goes, and its deadline
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Mapping
 
 from twisted.internet import error as net_error
@@ -26,12 +25,13 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from mockorigin import index, script, websocket
+from mockorigin import index, script
 from mockorigin.deadlines import Deadlines
 from mockorigin.journal import ExchangeRecord, Journal
 from mockorigin.limits import ConnectionLimits
 from mockorigin.request import BadRequest, Body, BodyComplete, BodyReceived, HeadReceived, Request, RequestReader
 from mockorigin.state import ServerState
+from mockorigin.wsmode import WebSocketMode
 
 log = Logger()
 _NO_PAUSES: frozenset[str] = frozenset()  # shared: most connections never pause reading
@@ -85,7 +85,7 @@ class OriginProtocol(Protocol):
         "transport", "connected", "factory",  # Protocol's own attributes: slotted too, so no instance needs a __dict__
         "clock", "limits", "connection_id", "accepted_at", "peer", "reader", "record", "exchange", "script",
         "requests", "step_timer", "deadline_slot", "awaiting_body", "write_paused", "blocked_on_write", "read_pauses", "read_closed",
-        "draining", "ended_by_server", "hanging", "deadline", "lingering", "ws", "ws_echo", "ws_pending", "ws_waiting",
+        "draining", "ended_by_server", "hanging", "deadline", "lingering", "ws",
     )
     factory: OriginFactory
 
@@ -114,10 +114,7 @@ class OriginProtocol(Protocol):
         self.ended_by_server: str | None = None
         self.hanging = False
         self.lingering: float | None = None  # when lingering must end, at the latest
-        self.ws: websocket.Session | None = None  # set once a script upgrades the connection
-        self.ws_echo = False
-        self.ws_pending: deque | None = None  # messages and pings no step has taken yet (after an upgrade)
-        self.ws_waiting: int | None = None
+        self.ws: WebSocketMode | None = None  # set once a script upgrades the connection
         factory.connections.add(self)
         try:
             self.transport.setTcpNoDelay(True)  # 1xx and drips must leave as written
@@ -130,7 +127,7 @@ class OriginProtocol(Protocol):
 
     def dataReceived(self, data: bytes) -> None:
         if self.ws is not None:
-            self._ws_received(data)
+            self.ws.feed(data)
             return
         if self.ended_by_server is not None:
             self._after_close(data)
@@ -143,69 +140,6 @@ class OriginProtocol(Protocol):
                 self._pause_reading("buffer")
         else:
             self._watch_head()
-
-    # --- WebSocket ------------------------------------------------------------------
-
-    def _ws_received(self, data: bytes) -> None:
-        """Client frames after the 101: journaled always, answered only by echo."""
-        session = self.ws
-        assert session is not None
-        for event in session.feed(data):
-            if self.ended_by_server is not None:
-                continue  # closing: still read (the client's close reply is journaled), never answer
-            if isinstance(event, (websocket.Message, websocket.PingReceived)):
-                if self.ws_echo:
-                    self._ws_answer(event)
-                    continue
-                self._ws_queue(event)
-                if self.ws_waiting is not None and self._take_messages(self.ws_waiting):
-                    self.ws_waiting = None
-                    self._advance()
-            elif isinstance(event, websocket.CloseReceived):
-                if session.log.close_sent is not None or self.ws_echo:
-                    if session.log.close_sent is None:  # echo the client's code (none for none)
-                        self._ws_send(8, websocket.close_payload(event.code, ""))
-                    session.log.ended = "close handshake"
-                    self.script = None
-                    self._close("completed")
-            elif isinstance(event, websocket.Failed):
-                self._ws_send(8, websocket.close_payload(event.code, event.reason[:100]))
-                session.log.ended = f"protocol error {event.code}: {event.reason}"
-                self.script = None
-                self._close("server closed")
-
-    def _ws_queue(self, event) -> None:
-        """Hold a message or ping for a later receive or echo, within bounds: the oldest
-        go first past 256 events or 4 MiB of data (the journal keeps every frame)."""
-        pending = self.ws_pending
-        assert pending is not None
-        pending.append(event)
-        size = sum(len(e.data) for e in pending if isinstance(e, websocket.Message))
-        while len(pending) > websocket.MAX_PENDING or size > websocket.MAX_PENDING_BYTES:
-            dropped = pending.popleft()
-            if isinstance(dropped, websocket.Message):
-                size -= len(dropped.data)
-
-    def _take_messages(self, count: int) -> bool:
-        """Consume ``count`` waiting messages for a receive step, if that many are there."""
-        messages = [e for e in self.ws_pending if isinstance(e, websocket.Message)]
-        if len(messages) < count:
-            return False
-        taken = set(map(id, messages[:count]))
-        self.ws_pending = deque(e for e in self.ws_pending if id(e) not in taken)
-        return True
-
-    def _ws_answer(self, event) -> None:
-        """The echo's answer: the message back, or a pong with the ping's payload."""
-        if isinstance(event, websocket.Message):
-            self._ws_send(1 if event.kind == "text" else 2, event.data)
-        else:
-            self._ws_send(10, event.payload)
-
-    def _ws_send(self, opcode: int, payload: bytes) -> None:
-        assert self.ws is not None
-        self.transport.write(websocket.frame(opcode, payload))
-        self.ws.note_sent(opcode, True, len(payload), False, 0, payload)
 
     def _after_close(self, data: bytes) -> None:
         """The server is closing: nothing more is answered. The rest of a body is still
@@ -403,23 +337,18 @@ class OriginProtocol(Protocol):
             self._reset()
             return False
         if isinstance(command, script.SwitchToWebSocket):
-            self.ws = websocket.Session(self.record.now)
-            self.ws_pending = deque()
+            self.ws = WebSocketMode(self.record.now, self.transport.write, self._advance, self._end_script, self._closing)
             self._set_deadline(None)
             leftover = self.reader.take_buffered()
             if leftover:  # the client did not wait for the 101: its frames are not lost
-                self._ws_received(leftover)
+                self.ws.feed(leftover)
             return self.script is not None
         if isinstance(command, script.AwaitMessages):
-            if self._take_messages(command.count):
-                return True
-            self.ws_waiting = command.count
-            return False
+            assert self.ws is not None
+            return self.ws.receive(command.count)
         if isinstance(command, script.EchoUntilClosed):
-            self.ws_echo = True
-            pending, self.ws_pending = self.ws_pending, deque()
-            for event in pending:  # what arrived before the echo began is answered first
-                self._ws_answer(event)
+            assert self.ws is not None
+            self.ws.echo()
             return False
         raise AssertionError(command)  # pragma: no cover
 
@@ -485,6 +414,13 @@ class OriginProtocol(Protocol):
         self._watch_head()
 
     # --- ending --------------------------------------------------------------
+
+    def _closing(self) -> bool:
+        return self.ended_by_server is not None
+
+    def _end_script(self, how: str) -> None:
+        self.script = None
+        self._close(how)
 
     def _close(self, how: str) -> None:
         """A graceful close: FIN once written bytes are flushed, then a lingering read
@@ -572,9 +508,7 @@ class OriginProtocol(Protocol):
         if how is None:
             how = "client reset" if reason.check(net_error.ConnectionLost) else "client closed"
         if self.ws is not None and self.record is not None:
-            if self.ws.log.ended is None:
-                self.ws.log.ended = {"client closed": "client dropped TCP", "client reset": "client reset TCP"}.get(how, how)
-            self.record.websocket = self.ws.log.summary()
+            self.record.websocket = self.ws.summary(how)
         stage = self._stage()
         if self.record is not None or self.requests == 0:
             if self.record is None:
