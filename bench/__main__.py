@@ -222,9 +222,13 @@ def main(argv=None) -> int:
 
     lateness = {}
     for mode in ("continue", "processing"):
-        for kind in ("bare", "mockorigin"):
-            with server(kind) as (port, _pid):
-                lateness[(mode, kind)] = load(mode, HOST, str(port), str(options.connections))
+        runs: dict[str, list[dict]] = {"bare": [], "mockorigin": []}
+        for _ in range(3):  # interleaved; one burst of 1,000 is at the mercy of a shared machine's neighbours
+            for kind in ("bare", "mockorigin"):
+                with server(kind) as (port, _pid):
+                    runs[kind].append(load(mode, HOST, str(port), str(options.connections)))
+        for kind, results_of_kind in runs.items():
+            lateness[(mode, kind)] = sorted(results_of_kind, key=lambda r: r["p99"])[1]  # the run with the median p99
     results["b_lateness"] = {
         mode: {
             "bare": lateness[(mode, "bare")],
@@ -234,6 +238,7 @@ def main(argv=None) -> int:
         for mode in ("continue", "processing")
     }
     results["b_lateness"]["target"] = "p99 within 1.5x bare"
+    results["b_lateness"]["method"] = "each figure: the run with the median p99 of three, bare and mockorigin interleaved"
 
     memory = {kind: memory_per_connection(kind, options.hang_connections) for kind in ("bare", "mockorigin")}
     results["c_memory_kib_per_hanging_connection"] = {**memory, "connections": options.hang_connections, "target": "< 4 KiB"}
