@@ -230,8 +230,8 @@ _STEPS: dict[type, Callable[..., Script]] = {}
 _WS_STEPS: dict[type, Callable[..., Script]] = {}
 
 
-def _runs(table: dict[type, Callable[..., Script]], step_type: type):
-    def register(runner: Callable[..., Script]) -> Callable[..., Script]:
+def _runs(table: dict[type, Callable], step_type: type):
+    def register(runner: Callable) -> Callable:
         table[step_type] = runner
         return runner
 
