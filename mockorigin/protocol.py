@@ -263,6 +263,9 @@ class OriginProtocol(Protocol):
         for name in routed.regex_timeouts:
             self.record.problem(f"regex_timeout: {name}")
         body = Body(self.limits.body_prefix_kept)
+        if not request.has_body:  # the reader sends no BodyComplete for it
+            body.complete = True
+            self.record.body_complete_with(body.sha256)
         self.exchange = script.Exchange(request, request_id, params, body, self.clock.seconds)
         self.script = script.run(steps, self.exchange)
         self._advance()

@@ -6,7 +6,9 @@ then parsed by ``head.parse`` (h11's grammar plus the RFC 9112 framing rules h11
 lets through). The *body* is framed by its Content-Length here, or, when chunked,
 by an ``h11.Connection`` given the same head. Bytes after the end of a request
 are held, not parsed, until the exchange ends and ``next_request()`` is called:
-pipelined requests are answered in order.
+pipelined requests are answered in order. A request without a body (no
+Content-Length, or 0, and not chunked) gets ``HeadReceived`` only: its body is
+complete with its head.
 """
 
 from __future__ import annotations
@@ -168,8 +170,8 @@ class RequestReader:
         if request.chunked:
             return self._start_chunked(request, section + b"\r\n\r\n")
         if request.content_length == 0:
-            self._state = "done"  # no body (RFC 9112 §6.3)
-            return [HeadReceived(request), _NO_BODY]
+            self._state = "done"  # no body (RFC 9112 §6.3): complete with its head, so no BodyComplete
+            return [HeadReceived(request)]
         self._state = "body"
         self._remaining = request.content_length
         events: list[Event] = [HeadReceived(request)]
@@ -243,7 +245,6 @@ class RequestReader:
         return [BadRequest(status, reason)]
 
 
-_NO_BODY = BodyComplete()  # shared: never changed
 _BLANK_LINE = re.compile(rb"\n\r?\n")  # the end of a head, as h11 finds it
 
 
