@@ -40,6 +40,7 @@ class Request:
     query: Mapping[str, list[str]] = field(default_factory=lambda: _NO_QUERY)  # parsed only when there is one
     content_length: int = 0  # of the body; 0 with Transfer-Encoding
     chunked: bool = False
+    connection: str = ""  # the Connection fields' values, joined: read on every request, for persistence
     _headers: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -87,6 +88,7 @@ def parse(section: bytes) -> Request:
     raw_headers: list[tuple[str, str]] = []
     hosts = lengths = 0
     content_length = first_length = None
+    connection = ""
     chunked = False
     refusal = None  # the first broken framing rule; grammar errors, found later in the head, come first
     ascii_only = text.isascii()
@@ -122,6 +124,8 @@ def parse(section: bytes) -> Request:
             chunked = True
         elif lower == "host":
             hosts += 1
+        elif lower == "connection":
+            connection = f"{connection}, {value}" if connection else value
         raw_headers.append((name, value))
     if refusal is not None:
         raise refusal
@@ -132,7 +136,7 @@ def parse(section: bytes) -> Request:
     if version not in ("1.0", "1.1"):
         raise HeadError(505, f"HTTP/{version} is not supported")
     _check_framing(first_length, lengths, chunked, version)
-    request = Request(method, target, version, raw_headers, chunked=chunked)
+    request = Request(method, target, version, raw_headers, chunked=chunked, connection=connection)
     if content_length is not None and not chunked:
         request.content_length = int(content_length)
     _split_target(request)

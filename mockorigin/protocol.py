@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from twisted.internet import error as net_error
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IDelayedCall, IHalfCloseableProtocol, IPushProducer, IReactorTime
-from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
@@ -29,8 +29,9 @@ from mockorigin import index, script
 from mockorigin.deadlines import Deadlines
 from mockorigin.journal import ExchangeRecord, Journal
 from mockorigin.limits import ConnectionLimits
-from mockorigin.request import BadRequest, Body, BodyComplete, BodyReceived, HeadReceived, Request, RequestReader
+from mockorigin.request import EMPTY_BODY_SHA256, BadRequest, Body, BodyComplete, BodyReceived, HeadReceived, Request, RequestReader
 from mockorigin.state import ServerState
+from mockorigin.tcpwrite import write_buffer_empty, write_now
 from mockorigin.wsmode import WebSocketMode
 
 log = Logger()
@@ -262,6 +263,8 @@ class OriginProtocol(Protocol):
         self.record.head(request, behaviour.name if behaviour else None)
         for name in routed.regex_timeouts:
             self.record.problem(f"regex_timeout: {name}")
+        if self._answer_at_once(request, steps):
+            return
         body = Body(self.limits.body_prefix_kept)
         if not request.has_body:  # the reader sends no BodyComplete for it
             body.complete = True
@@ -269,6 +272,44 @@ class OriginProtocol(Protocol):
         self.exchange = script.Exchange(request, request_id, params, body, self.clock.seconds)
         self.script = script.run(steps, self.exchange)
         self._advance()
+
+    def _answer_at_once(self, request: Request, steps: tuple) -> bool:
+        """The commonest exchange, done here: a request without a body, a script that is
+        one fixed response, a connection that stays open. No exchange, script or
+        generator is built (they were half the cost of such a request) and, unless a
+        pipelined request is waiting to share the transport's buffer, the bytes go to
+        the socket at once. Bytes and journal entry are the general path's;
+        ``tests/test_protocol.py`` holds the two to that."""
+        if len(steps) != 1 or request.has_body or self.write_paused:
+            return False
+        fixed = getattr(steps[0], "fixed", None)  # only a formatted-once respond has one
+        if fixed is None or not self._may_take_another() or not script.reuse_allowed(request, fixed.connection_tokens):
+            return False
+        record = self.record
+        assert record is not None
+        record.body_complete_with(EMPTY_BODY_SHA256)
+        data = fixed.head(self.clock.seconds())
+        if request.method != "HEAD":
+            data += fixed.body
+        if self.reader.buffered:
+            self.transport.write(data)
+        else:
+            write_now(self.transport, data)
+        record.final(fixed.status)
+        if self.write_paused:  # the transport's buffer is full: the next request waits, as after any script
+            body = Body(0)
+            body.complete = True
+            self.exchange = script.Exchange(request, record.id, script.NO_PARAMS, body, self.clock.seconds)
+            script.answered_with(self.exchange, fixed)
+            self.script = iter(())
+            self.blocked_on_write = True
+        else:
+            self._finish_exchange()
+        return True
+
+    def _may_take_another(self) -> bool:
+        """Whether, on our side, the connection may carry another request."""
+        return not self.read_closed and not self.factory.stopping and not (self.limits.max_requests and self.requests >= self.limits.max_requests)
 
     # --- running the script ------------------------------------------------------
 
@@ -385,13 +426,7 @@ class OriginProtocol(Protocol):
         if self.ws is not None:  # the WebSocket steps are over: so is the connection
             self._close("completed")
             return
-        persistent = (
-            script.keep_alive(exchange)
-            and not self.read_closed
-            and not self.factory.stopping
-            and not (self.limits.max_requests and self.requests >= self.limits.max_requests)
-        )
-        if not persistent:
+        if not (script.keep_alive(exchange) and self._may_take_another()):
             self._close("completed")
             return
         if exchange.body.complete:
@@ -452,8 +487,8 @@ class OriginProtocol(Protocol):
         self._cancel_all_timers()
         self._resume_reading("hang")
         transport = self.transport
-        if _write_buffer_empty(transport):
-            transport.abortConnection()
+        if write_buffer_empty(transport):
+            transport.abortConnection()  # sets SO_LINGER (1, 0), so close() sends RST
         else:
             transport.unregisterProducer()
             transport.registerProducer(_AbortWhenFlushed(transport), False)
@@ -501,7 +536,7 @@ class OriginProtocol(Protocol):
             self._cancel_all_timers()
             self.transport.loseConnection()  # no response to protect: no lingering
 
-    def connectionLost(self, reason: Failure = net_error.ConnectionDone) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._cancel_all_timers()
         self.factory.deadlines.forget(self)
         if self.script is not None:
@@ -605,21 +640,9 @@ class _AbortWhenFlushed:
         self.transport = transport
 
     def resumeProducing(self) -> None:
-        if _write_buffer_empty(self.transport):
+        if write_buffer_empty(self.transport):
             self.transport.unregisterProducer()
             self.transport.abortConnection()
 
     def stopProducing(self) -> None:
         pass
-
-
-def _write_buffer_empty(transport) -> bool:
-    """Whether a Twisted ``FileDescriptor`` has written everything it was given.
-
-    Twisted has no public "flushed" signal; these are ``FileDescriptor``'s own
-    buffer fields (a transport without them, like ``StringTransport``, has none
-    pending). ``abortConnection`` then sets SO_LINGER (1, 0), so close() sends RST.
-    """
-    pending = len(getattr(transport, "dataBuffer", b"")) - getattr(transport, "offset", 0)
-    return pending <= 0 and not getattr(transport, "_tempDataLen", 0)
-

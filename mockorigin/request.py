@@ -22,7 +22,7 @@ import h11
 from mockorigin.head import HeadError, Request, parse
 from mockorigin.limits import ConnectionLimits
 
-__all__ = ["BadRequest", "Body", "BodyComplete", "BodyReceived", "HeadReceived", "Request", "RequestReader"]
+__all__ = ["EMPTY_BODY_SHA256", "BadRequest", "Body", "BodyComplete", "BodyReceived", "HeadReceived", "Request", "RequestReader"]
 
 
 @dataclass(slots=True)  # not frozen: built per request, and frozen ones cost four times as much
@@ -72,10 +72,10 @@ class Body:
 
     @property
     def sha256(self) -> str:
-        return _EMPTY_SHA256 if self._hash is None else self._hash.hexdigest()
+        return EMPTY_BODY_SHA256 if self._hash is None else self._hash.hexdigest()
 
 
-_EMPTY_SHA256 = hashlib.sha256().hexdigest()
+EMPTY_BODY_SHA256 = hashlib.sha256().hexdigest()
 
 
 class RequestReader:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from mockorigin import bodies, model, wire
+from mockorigin.fixed import FixedResponse
 from mockorigin.request import Body, Request
 from mockorigin.template import Reference, Template
 from mockorigin.units import format_duration, parse_duration, parse_integer, parse_size
@@ -168,13 +169,13 @@ class Exchange:
 _PARAM_PARSERS: dict[str, Callable[[str], object]] = {"duration": parse_duration, "size": parse_size, "integer": parse_integer, "string": str}
 
 
-_NO_PARAMS: Mapping[str, object] = MappingProxyType({})  # shared, so read-only
+NO_PARAMS: Mapping[str, object] = MappingProxyType({})  # shared, so read-only
 
 
 def resolve_params(behaviour: model.Behaviour, query: Mapping[str, list[str]]) -> Mapping[str, object]:
     """Each param's value: the default, or the query string's within min..max."""
     if not behaviour.params:
-        return _NO_PARAMS
+        return NO_PARAMS
     parsers = _PARAM_PARSERS
     values: dict[str, object] = {}
     for param in behaviour.params:
@@ -293,17 +294,28 @@ def _respond_fixed(step: model.Respond, exchange: Exchange) -> Command | None:
     fixed = step.fixed
     if fixed is None:
         return None  # formatted per request, by _respond
+    _note_fixed(exchange, fixed)
+    if exchange.request.method == "HEAD":
+        return Send(fixed.head(exchange.now()), final=fixed.status)
+    return Send(fixed.head(exchange.now()) + fixed.body, final=fixed.status)
+
+
+def _note_fixed(exchange: Exchange, fixed: FixedResponse) -> None:
     state = exchange.response
     state.final_status = fixed.status
     state.headers = fixed.headers
     state.connection_tokens = fixed.connection_tokens
-    state.ended = state.complete = state.chunked = False
-    state.complete = True  # once this Send is written: the script goes on only after that
-    if exchange.request.method == "HEAD":
-        state.body_sent = 0
-        return Send(fixed.head(exchange.now()), final=fixed.status)
-    state.body_sent = len(fixed.body)
-    return Send(fixed.head(exchange.now()) + fixed.body, final=fixed.status)
+    state.ended = state.chunked = False
+    state.complete = True  # once its Send is written: the script goes on only after that
+    state.body_sent = 0 if exchange.request.method == "HEAD" else len(fixed.body)
+
+
+def answered_with(exchange: Exchange, fixed: FixedResponse) -> None:
+    """``exchange`` as it stands once a one-step script has sent ``fixed``: for an
+    exchange answered without a script that must wait all the same (the protocol's
+    ``_answer_at_once``)."""
+    exchange.stage = _stage_name(1, model.Respond)
+    _note_fixed(exchange, fixed)
 
 
 def final_headers(headers: list[tuple[str, str]], status: int, chunked: bool, length: int, date: str) -> None:
@@ -514,11 +526,14 @@ def keep_alive(exchange: Exchange) -> bool:
     state = exchange.response
     if state.raw or state.final_status is None or not state.complete:
         return False
-    connection = exchange.request.headers.get("connection")
-    request_tokens = wire.connection_tokens(("connection", value) for value in connection) if connection else frozenset()
-    response_tokens = state.connection_tokens
+    return reuse_allowed(exchange.request, state.connection_tokens)
+
+
+def reuse_allowed(request: Request, response_tokens: frozenset[str]) -> bool:
+    """What the Connection fields of both sides and the version say of persistence."""
+    request_tokens = wire.options(request.connection) if request.connection else frozenset()
     if "close" in request_tokens or "close" in response_tokens:
         return False
-    if exchange.request.version == "1.0":
+    if request.version == "1.0":
         return "keep-alive" in request_tokens and "keep-alive" in response_tokens
     return True

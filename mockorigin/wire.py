@@ -35,8 +35,13 @@ def connection_tokens(headers: Iterable[tuple[str, str]]) -> frozenset[str]:
     tokens = frozenset()
     for name, value in headers:
         if name.lower() == "connection":
-            tokens |= {token.strip().lower() for token in value.split(",")}
+            tokens |= options(value)
     return tokens
+
+
+def options(value: str) -> frozenset[str]:
+    """The comma-separated options of one Connection field value, lower-case."""
+    return frozenset(token.strip().lower() for token in value.split(","))
 
 
 _date_cache: tuple[int, str] = (-1, "")

@@ -43,6 +43,7 @@ def judged_by_us(section: bytes) -> tuple[int, object]:
         request = parse(section)
     except HeadError as error:
         return error.status, None
+    assert request.connection == (request.header("connection") or ""), "the Connection field read on the way must agree with the headers"
     headers = [(name, value.lower() if name.lower() == "transfer-encoding" else value) for name, value in request.raw_headers]
     return 200, (request.method, request.target, request.version, headers)  # h11 lower-cases Transfer-Encoding; we keep it as sent
 
@@ -122,5 +123,6 @@ def test_reads_framing_and_target():
     request = parse(b"POST /p?a=1&a=2&b HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\nX-Twice: 1\r\nx-twice: 2")
     assert (request.path, request.query, request.content_length, request.chunked) == ("/p", {"a": ["1", "2"], "b": [""]}, 12, False)
     assert request.header("X-TWICE") == "1, 2"
+    assert parse(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\nconnection: Upgrade").connection == "keep-alive, Upgrade"
     chunked = parse(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked")
     assert (chunked.chunked, chunked.content_length, chunked.has_body) == (True, 0, True)

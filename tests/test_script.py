@@ -14,6 +14,7 @@ from mockorigin.script import AwaitBody, CloseConnection, HangUntil, ResetConnec
 
 def request(method="GET", version="1.1", headers=(), target="/x") -> Request:
     r = Request(method, target, version, list(headers))
+    r.connection = ", ".join(value for name, value in headers if name.lower() == "connection")  # as head.parse reads it
     r.path, _, query = target.partition("?")
     from urllib.parse import parse_qs
 

@@ -1,0 +1,48 @@
+"""Writing to Twisted's TCP transport: at once when nothing is queued, and knowing
+when everything has left.
+
+Twisted's ``transport.write`` only queues: the bytes leave on the reactor's next
+turn, after an ``epoll_ctl`` to watch for writability and before another to stop
+(Twisted issue #5303 asks for writes that go out at once). For a keep-alive
+exchange that is three of the five system calls it costs; a bare Twisted server
+answering with fixed bytes serves 1.8x the requests/s when it sends at once
+(measured with ``wrk -c50`` on loopback). ``write_now`` sends straight to the
+socket when the transport has nothing queued and hands whatever the kernel did
+not take to ``transport.write``, so order, flow control and error handling stay
+Twisted's. Only a plain TCP connection qualifies: TLS, UNIX sockets and test
+transports get ``transport.write``.
+
+These are ``FileDescriptor``'s own fields, as Twisted has no public "flushed"
+signal; ``tests/test_tcpwrite.py`` checks them against the installed Twisted.
+"""
+
+from __future__ import annotations
+
+from twisted.internet.tcp import Server
+
+
+def write_now(transport, data: bytes) -> None:
+    """Send ``data`` now if nothing is queued before it; queue what the kernel leaves."""
+    if (
+        type(transport) is Server
+        and transport.connected
+        and not transport.disconnecting
+        and not transport._writeDisconnected
+        and not transport.TLS
+        and write_buffer_empty(transport)
+    ):
+        try:
+            sent = transport.socket.send(data)
+        except OSError:  # full (EAGAIN) or gone (EPIPE, ECONNRESET): transport.write meets it and deals with it as always
+            sent = 0
+        if sent == len(data):
+            return
+        data = data[sent:]
+    transport.write(data)
+
+
+def write_buffer_empty(transport) -> bool:
+    """Whether a Twisted ``FileDescriptor`` has written everything it was given
+    (a transport without its buffer fields, like ``StringTransport``, has none pending)."""
+    pending = len(getattr(transport, "dataBuffer", b"")) - getattr(transport, "offset", 0)
+    return pending <= 0 and not getattr(transport, "_tempDataLen", 0)
