@@ -1,9 +1,11 @@
 """Bare Twisted servers doing the same jobs with no mockorigin machinery: the baselines.
 
-Usage: python -m bench.baseline PORT_FILE
+Usage: python -m bench.baseline PORT_FILE [--send-at-once]
 Each connection: a request for /plain gets fixed bytes; /delayed-100 gets a 100
 after a plain 200 ms callLater, then 200 once the body is in; /processing gets
-five 102s from chained 100 ms callLaters; /hang gets nothing.
+five 102s from chained 100 ms callLaters; /hang gets nothing. With
+--send-at-once, /plain's bytes go out through ``mockorigin.tcpwrite.write_now``,
+as mockorigin's quick answers do: the fair reference for what that trick is worth.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import sys
 
 from twisted.internet import reactor
 from twisted.internet.protocol import Factory, Protocol
+
+from mockorigin.tcpwrite import write_now
 
 FIXED = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -38,13 +42,16 @@ class Bare(Protocol):
             head, self.buffer = self.buffer[:end], self.buffer[end + 4 :]
             path = head.split(b" ", 2)[1]
             if path == b"/plain":
-                self.transport.write(FIXED)
+                self.send(FIXED)
             elif path == b"/delayed-100":
                 length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
                 self.calls.append(reactor.callLater(0.2, self.transport.write, b"HTTP/1.1 100 Continue\r\n\r\n"))
                 self.want_body = length
             elif path == b"/processing":
                 self._processing(5)
+
+    def send(self, data):
+        self.transport.write(data)
 
     def _processing(self, left):
         self.transport.write(b"HTTP/1.1 102 Processing\r\n\r\n")
@@ -59,8 +66,14 @@ class Bare(Protocol):
                 call.cancel()
 
 
+class BareSendingAtOnce(Bare):
+    def send(self, data):
+        write_now(self.transport, data)
+
+
 def main():
-    port = reactor.listenTCP(0, Factory.forProtocol(Bare), backlog=511, interface="127.0.0.1")
+    protocol = BareSendingAtOnce if "--send-at-once" in sys.argv[2:] else Bare
+    port = reactor.listenTCP(0, Factory.forProtocol(protocol), backlog=511, interface="127.0.0.1")
     with open(sys.argv[1], "w") as handle:
         handle.write(str(port.getHost().port))
     reactor.run()

@@ -8,9 +8,12 @@ The script is a generator of commands; ``_advance`` carries them out one by one
 until one has to wait (a timer, the body, the client, or a full write buffer).
 When the script ends, the response that actually went out decides whether the
 connection may carry another request; only then is the next pipelined request
-parsed, so responses leave in request order. The clock comes from the factory;
-a script's own timer is cancelled when the connection goes, and its deadline
-(idle, head, body, linger, hang cut) is dropped from the factory's ``Deadlines``.
+parsed, so responses leave in request order. The commonest exchange (no request
+body, a script that is one fixed response, a connection that stays open) is
+answered at once by ``_answer_at_once``, to the same effect without a script.
+The clock comes from the factory; a script's own timer is cancelled when the
+connection goes, and its deadline (idle, head, body, linger, hang cut) is dropped
+from the factory's ``Deadlines``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from mockorigin.tcpwrite import write_buffer_empty, write_now
 from mockorigin.wsmode import WebSocketMode
 
 log = Logger()
+_OUTBOX_LIMIT = 64 * 1024  # Twisted's own buffer size: past it, flow control must see the bytes
 _NO_PAUSES: frozenset[str] = frozenset()  # shared: most connections never pause reading
 
 
@@ -86,7 +90,7 @@ class OriginProtocol(Protocol):
         "transport", "connected", "factory",  # Protocol's own attributes: slotted too, so no instance needs a __dict__
         "clock", "limits", "connection_id", "accepted_at", "peer", "reader", "record", "exchange", "script",
         "requests", "step_timer", "deadline_slot", "awaiting_body", "write_paused", "blocked_on_write", "read_pauses", "read_closed",
-        "draining", "ended_by_server", "hanging", "deadline", "lingering", "ws",
+        "draining", "ended_by_server", "hanging", "deadline", "lingering", "ws", "outbox",
     )
     factory: OriginFactory
 
@@ -116,6 +120,7 @@ class OriginProtocol(Protocol):
         self.hanging = False
         self.lingering: float | None = None  # when lingering must end, at the latest
         self.ws: WebSocketMode | None = None  # set once a script upgrades the connection
+        self.outbox: bytearray | None = None  # a timed run's bytes, sent at once when it stops (see _step_timer_fired)
         factory.connections.add(self)
         try:
             self.transport.setTcpNoDelay(True)  # 1xx and drips must leave as written
@@ -325,6 +330,7 @@ class OriginProtocol(Protocol):
             try:
                 command = next(self.script)
             except StopIteration:
+                self._send_outbox()  # before the next request's answer, which may go out at once
                 self._script_done()
                 return
             except OSError as error:  # a body_file that went away or was swapped for a link
@@ -348,7 +354,12 @@ class OriginProtocol(Protocol):
         """Do one command; True if the script may go straight on."""
         assert self.record is not None
         if isinstance(command, script.Send):
-            self.transport.write(command.data)
+            if self.outbox is None:
+                self.transport.write(command.data)
+            else:
+                self.outbox += command.data
+                if len(self.outbox) >= _OUTBOX_LIMIT:  # a large body: the transport's flow control must see it
+                    self._send_outbox()
             if command.frame is not None and self.ws is not None:
                 self.ws.note_sent(*command.frame)
             if command.interim is not None:
@@ -381,6 +392,7 @@ class OriginProtocol(Protocol):
             self._reset()
             return False
         if isinstance(command, script.SwitchToWebSocket):
+            self._send_outbox()  # the 101 goes before any frame
             self.ws = WebSocketMode(self.record.now, self.transport.write, self._advance, self._end_script, self._closing)
             self._set_deadline(None)
             leftover = self.reader.take_buffered()
@@ -464,6 +476,7 @@ class OriginProtocol(Protocol):
         """A graceful close: FIN once written bytes are flushed, then a lingering read
         (RFC 9112 §9.6), so a client still sending gets no RST that could destroy the
         response it has not read yet, and what it sends is still journaled."""
+        self._send_outbox()  # what the script sent goes before the FIN
         self.ended_by_server = "completed" if how == "completed" else "server closed"
         self._cancel_all_timers()
         lose_write = getattr(self.transport, "loseWriteConnection", None)
@@ -483,6 +496,7 @@ class OriginProtocol(Protocol):
 
     def _reset(self) -> None:
         """An abortive close (RST), after what was written has left."""
+        self._send_outbox()  # what the script sent goes before the RST
         self.ended_by_server = "server reset"
         self._cancel_all_timers()
         self._resume_reading("hang")
@@ -620,8 +634,23 @@ class OriginProtocol(Protocol):
         self.step_timer = self.clock.callLater(seconds, self._step_timer_fired, action)
 
     def _step_timer_fired(self, action: Callable[[], None]) -> None:
+        """A script's timing is due: what it sends now leaves now, not on the reactor's
+        next turn. The run's bytes are held in ``outbox`` until the script stops (waits,
+        ends, closes), then sent together, as they would have left together before:
+        a 100 Continue leaves when its timer fires, even with a thousand due at once."""
         self.step_timer = None
-        action()
+        self.outbox = bytearray()
+        try:
+            action()
+        finally:
+            self._send_outbox()
+            self.outbox = None
+
+    def _send_outbox(self) -> None:
+        outbox = self.outbox
+        if outbox:
+            self.outbox = bytearray()
+            write_now(self.transport, bytes(outbox))
 
     def _cancel_step_timer(self) -> None:
         timer, self.step_timer = self.step_timer, None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from twisted.internet.testing import StringTransport
 
 from .conftest import HalfClosingTransport, connect
 
@@ -342,6 +343,27 @@ def test_large_generated_body_waits_for_the_transport(harness):
     h.protocol.resumeProducing()
     out = h.take()
     assert len(out.split(b"\r\n\r\n", 1)[1]) == 1024 * 1024
+
+
+class BoundedBufferTransport(StringTransport):
+    """Pauses its streaming producer once more than 64 KiB wait unread, as Twisted's TCP does."""
+
+    def write(self, data: bytes) -> None:
+        super().write(data)
+        if self.producer is not None and self.streaming and len(self.value()) > 64 * 1024:
+            self.producer.pauseProducing()
+
+
+def test_a_large_body_after_a_wait_still_stops_when_the_transport_is_full(harness):
+    h = harness("match: {path: /big}\nscript: [{wait: 1s}, {respond: {status: 200, body_size: 4MiB}}]", BoundedBufferTransport())
+    h.send(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+    h.advance(1)  # the timed run holds its bytes back to send them at once, but never more than 64 KiB
+    assert 64 * 1024 < len(h.take()) <= 3 * 64 * 1024
+    for _ in range(200):  # bounded: 4 MiB in steps of about 64 KiB
+        h.protocol.resumeProducing()
+        if not h.take():
+            break
+    assert h.journal[-1]["final"]["status"] == 200 and h.protocol.exchange is None
 
 
 def test_close_lingers_reading_what_the_client_still_sends(harness):

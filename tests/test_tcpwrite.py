@@ -130,3 +130,96 @@ def deferLater(seconds: float) -> defer.Deferred:
     from twisted.internet.task import deferLater as later
 
     return later(reactor, seconds, lambda: None)
+
+
+@defer.inlineCallbacks
+def timed_exchange(script_yaml: str, request: bytes, until: bytes, turn: bool = False):
+    """Serve one behaviour on a real TCP connection with its script's clock a fake one;
+    send ``request``, let the server read it, fire the clock, and return what the client
+    receives until it ends with ``until`` or the server closes. Unless ``turn``, the
+    reactor does not run meanwhile: whatever arrives was sent in the timer's own run."""
+    from twisted.internet.task import Clock
+
+    from mockorigin.journal import Journal
+    from mockorigin.loader import load_text
+    from mockorigin.protocol import OriginFactory
+    from mockorigin.state import ServerState
+
+    clock = Clock()
+    factory = OriginFactory(ServerState(load_text(script_yaml)), clock, Journal())
+    port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+    client = socket.create_connection(("127.0.0.1", port.getHost().port), timeout=10)
+    try:
+        client.sendall(request)
+        for _ in range(500):  # bounded: until the server has read the whole request
+            yield deferLater(0.01)
+            protocols = list(factory.connections)
+            if protocols and protocols[0].exchange is not None and protocols[0].exchange.body.complete:
+                break
+        client.settimeout(0.5)
+        clock.advance(0.2)  # the wait is over; the reactor does not turn until this function yields
+        if turn:
+            yield deferLater(0.05)
+        received = b""
+        while not received.endswith(until):  # bounded by the timeout
+            chunk = client.recv(4096)
+            if not chunk:
+                break
+            received += chunk
+        return received
+    finally:
+        client.close()
+        yield port.stopListening()
+        for _ in range(500):  # bounded: the server sees the close
+            if not factory.connections:
+                break
+            yield deferLater(0.01)
+
+
+@pytest_twisted.inlineCallbacks
+def test_what_a_timer_sends_leaves_when_it_fires_not_on_the_next_turn():
+    received = yield timed_exchange(
+        "script: [{wait: 200ms}, {interim: 100}, {read_body: {}}, {respond: {status: 200, body: ok}}]",
+        b"POST /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi",
+        until=b"ok",
+    )
+    assert received.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n") and received.endswith(b"ok")
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_timed_response_before_a_close_is_sent_whole_not_dropped_by_the_close():
+    received = yield timed_exchange(
+        "script: [{wait: 200ms}, {respond: {status: 200, body: bye}}, {close: {}}]",
+        b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n",
+        until=b"bye",  # the FIN itself leaves on the reactor's next turn
+    )
+    assert received.startswith(b"HTTP/1.1 200 OK\r\n") and received.endswith(b"\r\n\r\nbye")
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_timed_101_goes_before_the_echo_of_a_frame_sent_early():
+    from mockorigin.websocket import frame
+
+    handshake = (
+        b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: MDEyMzQ1Njc4OWFiY2RlZg==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    received = yield timed_exchange(
+        "script: [{wait: 200ms}, {upgrade: {}}]",
+        handshake + frame(1, b"early", True, (False, False, False), b"abcd", None),  # the client did not wait for the 101
+        until=b"early",
+        turn=True,  # the echo is written by the WebSocket session, through Twisted's buffer
+    )
+    head, _, frames = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101 ") and frames == b"\x81\x05early"
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_pipelined_quick_answer_never_overtakes_a_timed_response():
+    received = yield timed_exchange(
+        "name: slow\nmatch: {path: /slow}\nscript: [{wait: 200ms}, {respond: {status: 200, body: first}}]\n---\n"
+        "name: fast\nmatch: {path: /fast}\nscript: [{respond: {status: 200, body: second}}]",
+        b"GET /slow HTTP/1.1\r\nHost: h\r\n\r\nGET /fast HTTP/1.1\r\nHost: h\r\n\r\n",
+        until=b"second",
+    )
+    assert received.index(b"first") < received.index(b"HTTP/1.1", 1) and received.endswith(b"second")
