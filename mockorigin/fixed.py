@@ -33,6 +33,10 @@ class FixedResponse:
             return self.before_date
         return self.before_date + wire.http_date(now).encode() + self.after_date
 
+    def message(self, now: float, head_only: bool) -> bytes:
+        """What goes on the wire: the head with ``now``'s Date, and the body unless ``head_only`` (HEAD)."""
+        return self.head(now) if head_only else self.head(now) + self.body
+
 
 def prepare(step) -> FixedResponse | None:
     """The fixed form of a ``model.Respond``, or None if it depends on the request."""

@@ -284,7 +284,7 @@ class OriginProtocol(Protocol):
         generator is built (they were half the cost of such a request) and, unless a
         pipelined request is waiting to share the transport's buffer, the bytes go to
         the socket at once. Bytes and journal entry are the general path's;
-        ``tests/test_protocol.py`` holds the two to that."""
+        ``tests/test_quick_answer.py`` holds the two to that."""
         if len(steps) != 1 or request.has_body or self.write_paused:
             return False
         fixed = getattr(steps[0], "fixed", None)  # only a formatted-once respond has one
@@ -293,9 +293,7 @@ class OriginProtocol(Protocol):
         record = self.record
         assert record is not None
         record.body_complete_with(EMPTY_BODY_SHA256)
-        data = fixed.head(self.clock.seconds())
-        if request.method != "HEAD":
-            data += fixed.body
+        data = fixed.message(self.clock.seconds(), head_only=request.method == "HEAD")
         if self.reader.buffered:
             self.transport.write(data)
         else:

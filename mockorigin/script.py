@@ -295,9 +295,7 @@ def _respond_fixed(step: model.Respond, exchange: Exchange) -> Command | None:
     if fixed is None:
         return None  # formatted per request, by _respond
     _note_fixed(exchange, fixed)
-    if exchange.request.method == "HEAD":
-        return Send(fixed.head(exchange.now()), final=fixed.status)
-    return Send(fixed.head(exchange.now()) + fixed.body, final=fixed.status)
+    return Send(fixed.message(exchange.now(), head_only=exchange.request.method == "HEAD"), final=fixed.status)
 
 
 def _note_fixed(exchange: Exchange, fixed: FixedResponse) -> None:
