@@ -56,14 +56,14 @@ def server(kind: str):
         ready = folder / "port"
         command = [sys.executable, "-m", "bench.baseline", str(ready)] + (["--send-at-once"] if kind == "bare-now" else [])
     process = subprocess.Popen(_pin(0) + command, cwd=ROOT, stderr=subprocess.DEVNULL, preexec_fn=_raise_fd_limit)
-    deadline = time.monotonic() + 20
-    while not ready.exists() or not ready.read_text().strip():
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{kind} server did not start")
-        time.sleep(0.01)
-    text = ready.read_text()
-    port = int(text) if kind in ("bare", "bare-now", "ws-baseline") else int(json.loads(text)["urls"][0].rsplit(":", 1)[1].strip("/"))
-    try:
+    try:  # whatever fails from here, the server process is ended
+        deadline = time.monotonic() + 20
+        while not ready.exists() or not ready.read_text().strip():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{kind} server did not start")
+            time.sleep(0.01)
+        text = ready.read_text()
+        port = int(text) if kind in ("bare", "bare-now", "ws-baseline") else int(json.loads(text)["urls"][0].rsplit(":", 1)[1].strip("/"))
         yield port, process.pid
     finally:
         process.terminate()
