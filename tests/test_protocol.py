@@ -318,6 +318,13 @@ def test_journal_records_times_and_client_facts(harness):
     assert entry["request"]["body_length"] == 5 and entry["request"]["body_complete"]
 
 
+@pytest.mark.parametrize(("fields", "expected"), [(b"Expect: x\r\nexpect: 100-Continue\r\n", True), (b"Expect: 100-continue\r\nExpect: x\r\n", False), (b"", False)])
+def test_the_last_expect_field_decides_whether_the_client_expected_a_100(harness, fields, expected):
+    h = harness("script: [{respond: 200}]")
+    h.send(b"GET / HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n")
+    assert h.journal[0]["facts"]["expect_continue"] is expected
+
+
 def test_a_connection_closed_mid_head_is_journaled(harness):
     h = harness("script: [{respond: 200}]")
     h.send(b"GET / HTT")
