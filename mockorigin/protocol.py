@@ -34,7 +34,7 @@ from mockorigin.journal import ExchangeRecord, Journal
 from mockorigin.limits import ConnectionLimits
 from mockorigin.request import EMPTY_BODY_SHA256, BadRequest, Body, BodyComplete, BodyReceived, HeadReceived, Request, RequestReader
 from mockorigin.state import ServerState
-from mockorigin.tcpwrite import write_buffer_empty, write_now
+from mockorigin.tcpwrite import abort_when_flushed, write_now
 from mockorigin.wsmode import WebSocketMode
 
 log = Logger()
@@ -498,12 +498,7 @@ class OriginProtocol(Protocol):
         self.ended_by_server = "server reset"
         self._cancel_all_timers()
         self._resume_reading("hang")
-        transport = self.transport
-        if write_buffer_empty(transport):
-            transport.abortConnection()  # sets SO_LINGER (1, 0), so close() sends RST
-        else:
-            transport.unregisterProducer()
-            transport.registerProducer(_AbortWhenFlushed(transport), False)
+        abort_when_flushed(self.transport)
 
     def _refuse(self, status: int, reason: str) -> None:
         """A request we cannot read: the right 4xx/5xx, then close."""
@@ -658,18 +653,3 @@ class OriginProtocol(Protocol):
     def _cancel_all_timers(self) -> None:
         self._cancel_step_timer()
         self.deadline = None
-
-
-class _AbortWhenFlushed:
-    """A pull producer: the transport calls ``resumeProducing`` once its buffer is empty."""
-
-    def __init__(self, transport):
-        self.transport = transport
-
-    def resumeProducing(self) -> None:
-        if write_buffer_empty(self.transport):
-            self.transport.unregisterProducer()
-            self.transport.abortConnection()
-
-    def stopProducing(self) -> None:
-        pass

@@ -1,5 +1,5 @@
-"""Writing to Twisted's TCP transport: at once when nothing is queued, and knowing
-when everything has left.
+"""Writing to Twisted's TCP transport: at once when nothing is queued, and an RST
+only once everything has left.
 
 Twisted's ``transport.write`` only queues: the bytes leave on the reactor's next
 turn, after an ``epoll_ctl`` to watch for writability and before another to stop
@@ -12,8 +12,10 @@ not take to ``transport.write``, so order, flow control and error handling stay
 Twisted's. Only a plain TCP connection qualifies: TLS, UNIX sockets and test
 transports get ``transport.write``.
 
-These are ``FileDescriptor``'s own fields, as Twisted has no public "flushed"
-signal; ``tests/test_tcpwrite.py`` checks them against the installed Twisted.
+``abort_when_flushed`` sends RST only once Twisted's buffer has emptied, so a script's
+``reset`` never cuts off the bytes it wrote before it. Both read ``FileDescriptor``'s
+own fields, as Twisted has no public "flushed" signal; ``tests/test_tcpwrite.py``
+checks them against the installed Twisted.
 """
 
 from __future__ import annotations
@@ -46,3 +48,28 @@ def write_buffer_empty(transport) -> bool:
     (a transport without its buffer fields, like ``StringTransport``, has none pending)."""
     pending = len(getattr(transport, "dataBuffer", b"")) - getattr(transport, "offset", 0)
     return pending <= 0 and not getattr(transport, "_tempDataLen", 0)
+
+
+def abort_when_flushed(transport) -> None:
+    """RST, but after every byte already written has left (``abortConnection`` alone
+    would drop them). It sets SO_LINGER (1, 0), so close() sends RST, not FIN."""
+    if write_buffer_empty(transport):
+        transport.abortConnection()
+    else:
+        transport.unregisterProducer()
+        transport.registerProducer(_AbortWhenFlushed(transport), False)
+
+
+class _AbortWhenFlushed:
+    """A pull producer: the transport calls ``resumeProducing`` once its buffer is empty."""
+
+    def __init__(self, transport):
+        self.transport = transport
+
+    def resumeProducing(self) -> None:
+        if write_buffer_empty(self.transport):
+            self.transport.unregisterProducer()
+            self.transport.abortConnection()
+
+    def stopProducing(self) -> None:
+        pass
