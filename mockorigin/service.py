@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from urllib.parse import quote
 
 from twisted.application.service import Service
 from twisted.internet import defer
+from twisted.internet.address import UNIXAddress
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 
@@ -194,7 +196,11 @@ class ListenError(Exception):
 
 
 def _url(port) -> str:
+    """How a client reaches the listener: http://HOST:PORT/, or for a UNIX socket the
+    http+unix://PERCENT-ENCODED-PATH/ form that requests-unixsocket and others read."""
     address = port.getHost()
+    if isinstance(address, UNIXAddress):
+        return f"http+unix://{quote(address.name if isinstance(address.name, str) else address.name.decode(), safe='')}/"
     host = getattr(address, "host", "?")
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{getattr(address, 'port', '?')}/"

@@ -179,6 +179,29 @@ def test_port_in_use_fails_fast_naming_the_address(busy_port):
     assert "Traceback" not in result.stderr
 
 
+def test_a_unix_socket_listener_is_named_and_served(tmp_path):
+    path = tmp_path / "origin.sock"
+    ready = tmp_path / "ready.json"
+    server = subprocess.Popen([sys.executable, "-m", "mockorigin", "serve", "--quiet", "--listen", f"unix:{path}", "--ready-file", str(ready)], cwd=ROOT)
+    try:
+        for _ in range(200):  # bounded: 10 s
+            if ready.exists():
+                break
+            time.sleep(0.05)
+        assert json.loads(ready.read_text())["urls"] == ["http+unix://" + str(path).replace("/", "%2F") + "/"]
+        with socket.socket(socket.AF_UNIX) as client:
+            client.settimeout(5)
+            client.connect(str(path))
+            client.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\nGET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            received = b""
+            while chunk := client.recv(65536):  # to the server's FIN, bounded by the timeout
+                received += chunk
+        assert received.count(b"HTTP/1.1 200 OK\r\n") == 2
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=10) == 0
+
+
 def test_ready_file_names_the_real_port(tmp_path):
     server = start_server(tmp_path)
     info = json.loads((tmp_path / "ready.json").read_text())
