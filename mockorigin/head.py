@@ -25,6 +25,9 @@ _FIELD_LINES = re.compile(rf"(?:{_TOKEN}:{_FIELD_VALUE}\n)*{_TOKEN}:{_FIELD_VALU
 _FIELD = re.compile(rf"({_TOKEN}):[ \t]*({_FIELD_VALUE})")
 _COMMON = {text: text for text in ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "1.0", "1.1")}
 _DIGITS = re.compile(r"[0-9]{1,20}")  # h11 refuses a Content-Length of more than 20 digits
+# RFC 9110 §7.2 / RFC 3986 §3.2.2: uri-host [ ":" port ], where uri-host is an IP literal in
+# brackets or a reg-name (unreserved, pct-encoded, sub-delims). h11 checks none of it.
+_HOST = re.compile(r"(?:\[[0-9A-Za-z:._~!$&'()*+,;=-]+\]|(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?")
 
 
 _NO_QUERY: Mapping[str, list[str]] = MappingProxyType({})  # shared, so read-only
@@ -124,6 +127,8 @@ def parse(section: bytes) -> Request:
             chunked = True
         elif lower == "host":
             hosts += 1
+            if refusal is None and _HOST.fullmatch(value) is None:  # RFC 9112 §3.2: 400 for an invalid Host
+                refusal = HeadError(400, "invalid Host header")
         elif lower == "connection":
             connection = f"{connection}, {value}" if connection else value
         raw_headers.append((name, value))
@@ -158,7 +163,10 @@ def _check_framing(first_length: str | None, lengths: int, chunked: bool, versio
 def _split_target(request: Request) -> None:
     target = request.target
     if "://" in target and not target.startswith("/"):  # absolute-form, as sent to proxies
-        split = urlsplit(target)
+        try:
+            split = urlsplit(target)
+        except ValueError:  # an unbalanced "[" or "]" in the authority
+            raise HeadError(400, "invalid request target") from None
         path, query = split.path, split.query
     else:  # origin-form (and "*")
         path, _, query = target.partition("?")

@@ -83,6 +83,8 @@ class RequestReader:
         self.limits = limits or ConnectionLimits()
         self._buffer = bytearray()
         self._searched = 0  # where to look for the end of the head: what was searched is not searched again
+        self._scanned = 0  # where the head's first line not yet checked against the size limits begins
+        self._lines = 0  # lines of the head checked so far
         self._remaining = 0  # body bytes still to come (Content-Length framing)
         self._h11: h11.Connection | None = None  # chunked framing
         self._state = "head"  # head | body | done | failed
@@ -144,25 +146,21 @@ class RequestReader:
         if buffer[:1] in (b"\r", b"\n"):  # empty lines before a request are ignored (RFC 9112 §2.2)
             while buffer[:2] == b"\r\n" or buffer[:1] == b"\n":
                 del buffer[: 2 if buffer[:1] == b"\r" else 1]
-            self._searched = 0
+            self._searched = self._scanned = self._lines = 0
         blank_line = _BLANK_LINE.search(buffer, self._searched)
-        limits = self.limits
         if blank_line is None:
-            self._searched = max(0, len(buffer) - 2)  # a head sent byte by byte is not searched again and again
-            if len(buffer) > limits.max_request_line and buffer.find(b"\n") < 0:
-                return self._fail(414, "request line too long")
-            if len(buffer) > limits.max_head:
-                return self._fail(431, "request head too large")
-            return []
-        self._searched = 0
-        start, end = blank_line.span()
-        if end > limits.max_head:
-            return self._fail(431, "request head too large")
-        section = bytes(buffer[: start - 1 if buffer[start - 1 : start] == b"\r" else start])
-        del buffer[:end]
-        problem = _size_problem(section, limits)
+            problem = self._limit_problem(len(buffer), len(buffer))
+        else:
+            problem = self._limit_problem(blank_line.start() + 1, blank_line.end(), complete=True)
         if problem is not None:
             return self._fail(*problem)
+        if blank_line is None:
+            self._searched = max(0, len(buffer) - 2)  # a head sent byte by byte is not searched again and again
+            return []
+        self._searched = self._scanned = self._lines = 0
+        start, end = blank_line.span()
+        section = bytes(buffer[: start - 1 if buffer[start - 1 : start] == b"\r" else start])
+        del buffer[:end]
         try:
             request = parse(section)
         except HeadError as error:
@@ -180,6 +178,40 @@ class RequestReader:
             buffer.clear()
             events += self._body(rest)
         return events
+
+    def _limit_problem(self, end: int, total: int, complete: bool = False) -> tuple[int, str] | None:
+        """The first size limit the head crosses (414 or 431), judged at the byte where it is
+        crossed, so the answer is the same however TCP split the head. ``end``: the bytes of
+        the head's lines known so far (for a complete head, up to the LF of its last line);
+        ``total``: the head's size so far, blank line included. Lines already checked are not
+        checked again, so a head sent a byte at a time costs no more than one sent whole."""
+        buffer, limits = self._buffer, self.limits
+        if complete and self._scanned == 0 and total <= min(limits.max_request_line, limits.max_header_line, limits.max_head):
+            if buffer.count(b"\n", 0, end) <= limits.max_headers:
+                return None  # the common case, a short head sent whole: no line can be too long
+        position, line = self._scanned, self._lines
+        crossed: tuple[int, int, str] | None = None  # (offset of the byte that crossed a limit, status, reason)
+        while position < end:
+            newline = buffer.find(b"\n", position, end)
+            line_end = end if newline < 0 else newline
+            length = line_end - position
+            if length and buffer[line_end - 1] == 13:  # the line's CR (or, while no LF follows it yet, perhaps)
+                length -= 1
+            limit = limits.max_request_line if line == 0 else limits.max_header_line
+            if length > limit:
+                crossed = (position + limit + 1, 414, "request line too long") if line == 0 else (position + limit + 1, 431, "header field too large")
+                break
+            if newline < 0:
+                break
+            if line > limits.max_headers:  # this LF ends header line max_headers + 1
+                crossed = (newline + 1, 431, "too many header fields")
+                break
+            line += 1
+            position = newline + 1
+        self._scanned, self._lines = position, line
+        if total > limits.max_head and (crossed is None or limits.max_head + 1 < crossed[0]):
+            return 431, "request head too large"
+        return None if crossed is None else (crossed[1], crossed[2])
 
     # body
 
@@ -246,19 +278,6 @@ class RequestReader:
 
 
 _BLANK_LINE = re.compile(rb"\n\r?\n")  # the end of a head, as h11 finds it
-
-
-def _size_problem(section: bytes, limits: ConnectionLimits) -> tuple[int, str] | None:
-    """414 and 431 for a head within the total limit but with a line or count over its own."""
-    long = len(section) > min(limits.max_request_line, limits.max_header_line)  # else no line can be too long
-    first_line_end = section.find(b"\n") if long else -1
-    if long and len((section if first_line_end < 0 else section[:first_line_end]).rstrip(b"\r")) > limits.max_request_line:
-        return 414, "request line too long"
-    if section.count(b"\n") > limits.max_headers:
-        return 431, "too many header fields"
-    if first_line_end >= 0 and max(map(len, section[first_line_end + 1 :].split(b"\n"))) > limits.max_header_line + 1:  # + its CR
-        return 431, "header field too large"
-    return None
 
 
 def _h11_reason(error: h11.RemoteProtocolError) -> str:

@@ -35,7 +35,38 @@ def judged_by_h11(section: bytes) -> tuple[int, object]:
     if b"\ntransfer-encoding:" in lower and (lengths or version == "1.0"):
         return 400, None
     headers = [(n.decode("latin-1"), v.decode("utf-8", "backslashreplace")) for n, v in event.headers.raw_items()]
+    if any(name.lower() == "host" and not valid_host(value) for name, value in headers):
+        return 400, None  # RFC 9112 §3.2, which h11 does not check
+    if b"://" in event.target and not event.target.startswith(b"/") and event.target.count(b"[") != event.target.count(b"]"):
+        return 400, None  # an absolute-form target whose authority cannot be read
     return 200, (event.method.decode(), event.target.decode("latin-1"), version, headers)
+
+
+def valid_host(value: str) -> bool:
+    """RFC 3986's host [":" port], written out independently of head.py's pattern."""
+    host, port = value, ""
+    if value.startswith("["):
+        host, _, port = value.partition("]")
+        if not port.startswith(":") and port != "" or len(host) < 2:
+            return False
+        port = port[1:]
+        return all(c.isascii() and (c.isalnum() or c in ":._~!$&'()*+,;=-") for c in host[1:]) and port.isdigit() | (port == "")
+    if ":" in value:
+        host, _, port = value.rpartition(":")
+        if not (port == "" or (port.isascii() and port.isdigit())):
+            return False
+    unreserved_or_sub = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=")
+    index = 0
+    while index < len(host):
+        if host[index] == "%":
+            if not all(c in "0123456789abcdefABCDEF" for c in host[index + 1 : index + 3]) or len(host[index + 1 : index + 3]) != 2:
+                return False
+            index += 3
+        elif host[index] in unreserved_or_sub:
+            index += 1
+        else:
+            return False
+    return True
 
 
 def judged_by_us(section: bytes) -> tuple[int, object]:
@@ -51,7 +82,7 @@ def judged_by_us(section: bytes) -> tuple[int, object]:
 TOKEN_CHARS = "-!#$%&'*+.^_`|~09azAZ"
 methods = st.one_of(st.sampled_from(["GET", "POST", "HEAD", "PUT", "M-SEARCH"]), st.text(TOKEN_CHARS + " \t(@\x00é", max_size=6))
 targets = st.one_of(
-    st.sampled_from(["/", "/a?b=c", "*", "http://h/p?q", "/%7e", "/a b"]),
+    st.sampled_from(["/", "/a?b=c", "*", "http://h/p?q", "/%7e", "/a b", "http://[/x", "http://]/x", "http://[::1]/x"]),
     st.text(st.characters(min_codepoint=0, max_codepoint=0xFF), max_size=6),
 )
 versions = st.sampled_from(["HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/0.9", "HTTP/1.10", "http/1.1", "HTTP/1", "HTTP/a.b", ""])
@@ -61,7 +92,7 @@ names = st.one_of(
     st.text(TOKEN_CHARS + " :\t\x7f()é", max_size=5),
 )
 values = st.one_of(
-    st.sampled_from(["a", "5", "0", "5, 5", "5,6", "-1", "0x5", "", "chunked", "Chunked", "gzip", "gzip, chunked", " chunked ", "1" * 21, "100-continue"]),
+    st.sampled_from(["a", "a b", "a@b", "[::1]:80", "h:80", "h:x", "[v1.x]", "%zz", "5", "0", "5, 5", "5,6", "-1", "0x5", "", "chunked", "Chunked", "gzip", "gzip, chunked", " chunked ", "1" * 21, "100-continue"]),
     st.text(st.characters(min_codepoint=0, max_codepoint=0xFF), max_size=6),
 )
 fields = st.lists(
@@ -92,6 +123,12 @@ def heads(draw) -> bytes:
 @example(b"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: \xb2")  # a Latin-1 superscript two is a digit to str.isdigit
 @example(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chun\xe2\x84\xaaed")  # U+212A KELVIN SIGN lower-cases to k
 @example(b"GET / HTTP/1.1\r\nHost:a\r\nTransfer-Encoding:Chunked")
+@example(b"GET / HTTP/1.1\r\nHost: a b")
+@example(b"GET / HTTP/1.1\r\nHost: a@b")
+@example(b"GET / HTTP/1.1\r\nHost: [::1]:8080")
+@example(b"GET / HTTP/1.1\r\nHost: h:")
+@example(b"GET / HTTP/1.1\r\nHost: caf%C3%A9.example:80")
+@example(b"GET http://[/echo HTTP/1.1\r\nHost: h")
 def test_reads_what_h11_reads_and_refuses_what_h11_refuses(section):
     ours, theirs = judged_by_us(section), judged_by_h11(section)
     assert ours == theirs, section
@@ -111,6 +148,9 @@ def test_reads_what_h11_reads_and_refuses_what_h11_refuses(section):
         (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip", 501, "Only Transfer-Encoding: chunked is supported"),
         (b"GET  / HTTP/1.1\r\nHost: a", 400, "illegal request line"),
         (b"GET / HTTP/1.1\r\nHost : a", 400, "illegal header line"),
+        (b"GET / HTTP/1.1\r\nHost: a b", 400, "invalid Host header"),
+        (b"GET / HTTP/1.1\r\nHost: user@a", 400, "invalid Host header"),
+        (b"GET http://[/echo HTTP/1.1\r\nHost: a", 400, "invalid request target"),
     ],
 )
 def test_refusals_say_why(section, status, reason):

@@ -93,3 +93,52 @@ def test_arbitrary_bytes_never_raise(data):
     events = feed_all([data])
     assert all(isinstance(e, (HeadReceived, BodyReceived, BodyComplete, BadRequest)) for e in events)
     assert normalise(feed_all([data[i : i + 1] for i in range(len(data))])) == normalise(events)
+
+
+# --- the same answer however TCP splits a head (#10 defect 10) ------------------------
+
+
+def first_outcome(chunks: list[bytes], limits) -> tuple:
+    """The first event a reader gives for these pieces: (status, reason) or ("head", path)."""
+    reader = RequestReader(limits)
+    for chunk in chunks:
+        for event in reader.feed(chunk):
+            if isinstance(event, BadRequest):
+                return (event.status, event.reason)
+            if isinstance(event, HeadReceived):
+                return ("head", event.request.path)
+    return ("waiting",)
+
+
+def split(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({c % (len(data) + 1) for c in cuts})
+    return [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True) if b > a]
+
+
+def test_a_long_request_line_is_414_at_once_whole_or_in_pieces():
+    from mockorigin.limits import ConnectionLimits
+
+    head = b"GET /" + b"a" * 9 * 1024 + b" HTTP/1.1\r\nHost: x\r\n"  # no blank line yet
+    limits = ConnectionLimits()
+    whole = first_outcome([head], limits)
+    pieces = first_outcome([head[i : i + 1000] for i in range(0, len(head), 1000)], limits)
+    assert whole == pieces == (414, "request line too long")
+
+
+small_limits_heads = st.builds(
+    lambda line, fields, blank: (b"GET /" + b"p" * line + b" HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-" + b"v" * n + b": " + b"w" * m + b"\r\n" for n, m in fields) + (b"\r\n" if blank else b"")),
+    st.integers(0, 70),
+    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 60)), max_size=12),
+    st.booleans(),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(small_limits_heads, st.lists(st.integers(0, 10_000), max_size=8))
+def test_size_limits_give_the_same_answer_however_the_head_is_split(head, cuts):
+    from mockorigin.limits import ConnectionLimits
+
+    limits = ConnectionLimits(max_request_line=64, max_header_line=72, max_head=400, max_headers=6)
+    whole = first_outcome([head], limits)
+    assert first_outcome(split(head, cuts), limits) == whole
+    assert first_outcome([head[i : i + 1] for i in range(len(head))], limits) == whole
