@@ -172,11 +172,11 @@ class OriginProtocol(Protocol):
         """The client sent FIN: it may still read, so a running script goes on."""
         self.read_closed = True
         if self.lingering is not None or self.ws is not None:
-            self.transport.loseConnection()  # the client has finished too
+            self._lose_connection()  # the client has finished too
             return
         self._handle(self.reader.connection_closed())
         if self.exchange is None or self.hanging:
-            self.transport.loseConnection()
+            self._lose_connection()
 
     def writeConnectionLost(self) -> None:  # pragma: no cover - we never half-close
         pass
@@ -408,7 +408,7 @@ class OriginProtocol(Protocol):
 
     def _hang(self, command: script.HangUntil) -> bool:
         if self.read_closed and command.seconds is None:
-            self.transport.loseConnection()
+            self._lose_connection()
             return False
         self.hanging = True
         if not command.read:
@@ -479,8 +479,9 @@ class OriginProtocol(Protocol):
         self._cancel_all_timers()
         lose_write = getattr(self.transport, "loseWriteConnection", None)
         if lose_write is None or self.read_closed:
-            self.transport.loseConnection()
+            self._lose_connection()
             return
+        self._unregister_producer()  # else a paused producer holds the FIN back (see _lose_connection)
         lose_write()
         self.lingering = self.clock.seconds() + self.limits.max_linger
         self.read_pauses = _NO_PAUSES
@@ -490,7 +491,18 @@ class OriginProtocol(Protocol):
     def _linger(self) -> None:
         """Close once the client has been silent for ``linger``, or at ``max_linger`` whatever it does."""
         assert self.lingering is not None
-        self._set_deadline(min(self.limits.linger, self.lingering - self.clock.seconds()), self.transport.loseConnection)
+        self._set_deadline(min(self.limits.linger, self.lingering - self.clock.seconds()), self._lose_connection)
+
+    def _lose_connection(self) -> None:
+        """FIN once the written bytes have left. Twisted completes a close only when no
+        paused producer is registered: with ours paused (a large echo or body filled its
+        buffer) it resumes the producer instead and the FIN waited for the next deadline."""
+        self._unregister_producer()
+        self.transport.loseConnection()
+
+    def _unregister_producer(self) -> None:
+        if getattr(self.transport, "producer", None) is self:
+            self.transport.unregisterProducer()
 
     def _reset(self) -> None:
         """An abortive close (RST), after what was written has left."""
@@ -541,7 +553,7 @@ class OriginProtocol(Protocol):
         if self.exchange is None and self.record is None and self.lingering is None:
             self.ended_by_server = "server closed"
             self._cancel_all_timers()
-            self.transport.loseConnection()  # no response to protect: no lingering
+            self._lose_connection()  # no response to protect: no lingering
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._cancel_all_timers()

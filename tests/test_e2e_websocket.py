@@ -165,3 +165,39 @@ def test_node_ws_refuses_the_wrong_accept(origin):
 def test_node_ws_answers_pings(origin):
     seen = node_ws(ws_url(origin, "/ws/ping?count=2&every=50ms"))
     assert seen["pings"] == 2 and seen["closeCode"] == 1000
+
+
+def test_after_a_large_message_and_a_close_in_one_write_tcp_closes_at_once(origin):
+    """RFC 6455 §7.1.1: once the closing handshake is done the server closes TCP first. A
+    256 KiB echo fills Twisted's buffer (our producer is paused) and a half-close then waited
+    for the 2 s linger timer (#10 defect 12)."""
+    import base64
+    import os
+    import socket
+    import struct
+    import time
+
+    key = base64.b64encode(os.urandom(16))
+    with socket.create_connection((origin.host, origin.port), timeout=5) as sock:
+        sock.sendall(b"GET /ws/echo?big=1 HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + key + b"\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(4096)
+        assert head.startswith(b"HTTP/1.1 101 ")
+        payload, mask = b"x" * (256 * 1024), b"\x01\x02\x03\x04"
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        close = struct.pack("!H", 1000)
+        frames = struct.pack("!BBQ", 0x81, 0x80 | 127, len(payload)) + mask + masked
+        frames += struct.pack("!BB", 0x88, 0x80 | len(close)) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(close))
+        started = time.monotonic()
+        sock.sendall(frames)
+        received = bytearray(head.partition(b"\r\n\r\n")[2])
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            received += data
+        took = time.monotonic() - started
+    assert len(received) == 10 + len(payload) + 4  # the echo, then the close reply
+    assert received[-4:] == b"\x88\x02" + close
+    assert took < 1.0, f"the server's FIN came {took:.2f} s after the close handshake"
