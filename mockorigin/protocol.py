@@ -32,7 +32,7 @@ from mockorigin import index, script
 from mockorigin.deadlines import Deadlines
 from mockorigin.journal import ExchangeRecord, Journal
 from mockorigin.limits import ConnectionLimits
-from mockorigin.request import EMPTY_BODY_SHA256, BadRequest, Body, BodyComplete, BodyReceived, HeadReceived, Request, RequestReader
+from mockorigin.request import EMPTY_BODY_SHA256, BadRequest, Body, BodyComplete, BodyCutShort, BodyReceived, HeadReceived, Request, RequestReader
 from mockorigin.state import ServerState
 from mockorigin.tcpwrite import abort_when_flushed, write_now
 from mockorigin.wsmode import WebSocketMode
@@ -207,6 +207,8 @@ class OriginProtocol(Protocol):
                 self._body_arrived(event.data)
             elif isinstance(event, BodyComplete):
                 self._body_complete()
+            elif isinstance(event, BodyCutShort):
+                self._body_cut_short()
             elif isinstance(event, BadRequest):
                 self._refuse(event.status, event.reason)
 
@@ -230,6 +232,15 @@ class OriginProtocol(Protocol):
             self._advance()
         elif self.draining:
             self._finish_exchange()
+
+    def _body_cut_short(self) -> None:
+        """The client half-closed in the middle of the body: what arrived is all there will
+        be. That is the client's doing: nothing is sent on its account, and a script waiting
+        for the body goes on with what it has (it may still answer; the client may still read)."""
+        if self.awaiting_body is not False:
+            self._advance()
+        elif self.draining:
+            self._close("completed")
 
     def _body_satisfied(self) -> bool:
         assert self.exchange is not None

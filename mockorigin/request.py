@@ -22,7 +22,7 @@ import h11
 from mockorigin.head import HeadError, Request, parse
 from mockorigin.limits import ConnectionLimits
 
-__all__ = ["EMPTY_BODY_SHA256", "BadRequest", "Body", "BodyComplete", "BodyReceived", "HeadReceived", "Request", "RequestReader"]
+__all__ = ["EMPTY_BODY_SHA256", "BadRequest", "Body", "BodyComplete", "BodyCutShort", "BodyReceived", "HeadReceived", "Request", "RequestReader"]
 
 
 @dataclass(slots=True)  # not frozen: built per request, and frozen ones cost four times as much
@@ -41,12 +41,17 @@ class BodyComplete:
 
 
 @dataclass(slots=True)
+class BodyCutShort:
+    """The client half-closed before the body was whole: what arrived is all there will be."""
+
+
+@dataclass(slots=True)
 class BadRequest:
     status: int
     reason: str  # short, for the response body and the journal
 
 
-Event = HeadReceived | BodyReceived | BodyComplete | BadRequest
+Event = HeadReceived | BodyReceived | BodyComplete | BodyCutShort | BadRequest
 
 
 class Body:
@@ -114,13 +119,13 @@ class RequestReader:
         return []
 
     def connection_closed(self) -> list[Event]:
-        """The client half-closed: an incomplete body is an error, not a hang."""
+        """The client half-closed: an incomplete body will not be completed. That is the
+        client's doing, not a malformed request: nothing is answered on its account."""
         if self._state != "body":
             return []
-        if self._h11 is None:
-            return self._fail(400, "connection closed in the middle of the body")
-        self._h11.receive_data(b"")
-        return self._chunked_events()
+        self._state = "failed"
+        self._h11 = None
+        return [BodyCutShort()]
 
     def take_buffered(self) -> bytes:
         """Hand over the bytes after the request (a protocol switch) and stop reading HTTP."""
@@ -267,7 +272,7 @@ class RequestReader:
                 return events
             elif event is h11.NEED_DATA:
                 return events
-            else:  # ConnectionClosed before the body ended
+            else:  # pragma: no cover - ConnectionClosed: h11 is never fed the end of the stream (see connection_closed)
                 return events + self._fail(400, "connection closed in the middle of the body")
 
     def _fail(self, status: int, reason: str) -> list[Event]:

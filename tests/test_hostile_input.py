@@ -44,3 +44,44 @@ def test_valid_hosts_are_served(harness, host):
     h = harness(ECHO)
     h.send(b"GET /x HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
     assert h.take().endswith(b"served /x")
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_client_fin_in_the_middle_of_the_body_gets_no_400_and_the_script_goes_on(harness, chunked):
+    """#10 defect 15: the client's half-close is its own doing; nothing is sent on its account."""
+    from .conftest import HalfClosingTransport
+
+    h = harness(ECHO.replace('"served ${request.target}"', '"got ${request.body_length}"'), transport=HalfClosingTransport())
+    if chunked:
+        h.send(b"POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3\r\nab")
+    else:
+        h.send(b"POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhello")
+    assert h.take() == b""
+    h.protocol.readConnectionLost()
+    response = h.take()
+    assert response.startswith(b"HTTP/1.1 200 OK\r\n"), response
+    assert response.endswith(b"got 7" if chunked else b"got 5")
+    assert b"400" not in response
+    h.lose()
+    [entry] = h.journal
+    assert entry["final"]["status"] == 200 and entry["request"]["body_complete"] is False
+
+
+def test_a_client_fin_while_the_script_waits_elsewhere_changes_nothing_until_it_reads(harness):
+    from .conftest import HalfClosingTransport
+
+    h = harness(
+        """
+match: {path: /u}
+script:
+  - wait: 1s
+  - read_body: {}
+  - respond: {status: 201, body: "got ${request.body_length}"}
+""",
+        transport=HalfClosingTransport(),
+    )
+    h.send(b"POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc")
+    h.protocol.readConnectionLost()
+    assert h.take() == b""
+    h.advance(1)
+    assert h.take().endswith(b"got 3")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockorigin.request import BadRequest, BodyComplete, BodyReceived, HeadReceived, RequestReader
+from mockorigin.request import BadRequest, BodyComplete, BodyCutShort, BodyReceived, HeadReceived, RequestReader
 
 
 def feed_all(chunks: list[bytes]) -> list:
@@ -58,10 +58,12 @@ def test_absolute_form_target_gives_the_path():
     assert events[0].request.path == "/p" and events[0].request.query == {"q": ["1"]}
 
 
-def test_client_half_close_mid_body_is_an_error():
-    reader = RequestReader()
-    reader.feed(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc")
-    assert isinstance(reader.connection_closed()[-1], BadRequest)
+def test_client_half_close_mid_body_cuts_the_body_short_and_is_not_a_bad_request():
+    for head in (b"Content-Length: 10\r\n\r\nabc", b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"):
+        reader = RequestReader()
+        reader.feed(b"POST / HTTP/1.1\r\nHost: a\r\n" + head)
+        assert reader.connection_closed() == [BodyCutShort()]
+        assert reader.feed(b"more") == [] and reader.next_request() == []  # nothing after the client's FIN is read as a request
 
 
 REQUESTS = [
