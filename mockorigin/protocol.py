@@ -39,6 +39,9 @@ from mockorigin.wsmode import WebSocketMode
 
 log = Logger()
 _OUTBOX_LIMIT = 64 * 1024  # Twisted's own buffer size: past it, flow control must see the bytes
+# Commands one connection may carry out in one turn of the reactor: whatever a behaviour asks
+# (a drip of one byte every 0 ms over 1 MiB is a million writes), the others get their turn.
+COMMANDS_PER_TURN = 256
 _NO_PAUSES: frozenset[str] = frozenset()  # shared: most connections never pause reading
 
 
@@ -332,9 +335,14 @@ class OriginProtocol(Protocol):
         self.awaiting_body = False
         self.hanging = False
         self.deadline = None
+        budget = COMMANDS_PER_TURN
         while self.script is not None:
             if self.write_paused:
                 self.blocked_on_write = True
+                return
+            budget -= 1
+            if budget < 0:  # on in the next turn, after other connections' I/O and timers
+                self._start_step_timer(0, self._advance)
                 return
             try:
                 command = next(self.script)

@@ -85,3 +85,41 @@ script:
     assert h.take() == b""
     h.advance(1)
     assert h.take().endswith(b"got 3")
+
+
+def test_no_script_holds_the_reactor_for_more_than_a_bounded_number_of_commands(harness):
+    """#10 defect 2: a drip of one byte every 0 ms over 100 kB was 100,000 writes in one turn."""
+    from mockorigin.protocol import COMMANDS_PER_TURN
+
+    h = harness(
+        """
+match: {path: /d}
+script:
+  - respond: {status: 200, body_size: 100000, drip: {bytes: 1, every: 0}}
+"""
+    )
+    h.send(b"GET /d HTTP/1.1\r\nHost: a\r\n\r\n")
+    first_turn = h.take()
+    head, _, body = first_turn.partition(b"\r\n\r\n")
+    assert b"Content-Length: 100000" in head
+    assert 0 < len(body) < COMMANDS_PER_TURN  # the head was one command, then single bytes
+    turns = 1
+    while len(body) < 100_000 and turns < 1000:
+        one_turn(h.clock)
+        more = h.take()
+        assert len(more) <= COMMANDS_PER_TURN
+        body += more
+        turns += 1
+    assert len(body) == 100_000 and turns >= 100_000 // COMMANDS_PER_TURN
+    assert h.protocol.step_timer is None and h.protocol.exchange is None  # done, waiting for the next request
+
+
+def one_turn(clock) -> None:
+    """What the reactor does in one iteration: the calls due now, not those they schedule
+    (``Clock.advance(0)`` would run those too, which a reactor leaves for its next turn)."""
+    due = [call for call in clock.calls if call.getTime() <= clock.seconds()]
+    for call in due:
+        if call in clock.calls:
+            clock.calls.remove(call)
+            call.called = 1
+            call.func(*call.args, **call.kw)
