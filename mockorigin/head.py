@@ -90,6 +90,7 @@ def parse(section: bytes) -> Request:
     method, version = _COMMON.get(method, method), _COMMON.get(version, version)  # shared strings: less memory per request
     raw_headers: list[tuple[str, str]] = []
     hosts = lengths = 0
+    host = ""
     content_length = first_length = None
     connection = ""
     chunked = False
@@ -127,8 +128,7 @@ def parse(section: bytes) -> Request:
             chunked = True
         elif lower == "host":
             hosts += 1
-            if refusal is None and _HOST.fullmatch(value) is None:  # RFC 9112 §3.2: 400 for an invalid Host
-                refusal = HeadError(400, "invalid Host header")
+            host = value
         elif lower == "connection":
             connection = f"{connection}, {value}" if connection else value
         raw_headers.append((name, value))
@@ -141,6 +141,8 @@ def parse(section: bytes) -> Request:
     if version not in ("1.0", "1.1"):
         raise HeadError(505, f"HTTP/{version} is not supported")
     _check_framing(first_length, lengths, chunked, version)
+    if hosts and _HOST.fullmatch(host) is None:  # RFC 9112 §3.2: 400 for an invalid Host
+        raise HeadError(400, "invalid Host header")
     request = Request(method, target, version, raw_headers, chunked=chunked, connection=connection)
     if content_length is not None and not chunked:
         request.content_length = int(content_length)

@@ -22,7 +22,8 @@ class ConnectionLimits:
 
     head_deadline: float = 10.0  # whole request head, from its first byte: 408
     idle_timeout: float = 75.0  # waiting for a request on a kept-alive connection: close
-    body_idle_timeout: float = 10.0  # no body byte while a script waits for the body: 408
+    body_timeout: float = 10.0  # while a script waits for the body (or drains it): each window this long ...
+    body_min_rate: int = 1024  # ... must bring this many bytes a second (at least one byte), else 408
     max_request_line: int = 8 * 1024  # 414
     max_header_line: int = 8 * 1024  # 431
     max_head: int = 16 * 1024  # 431

@@ -93,7 +93,7 @@ class OriginProtocol(Protocol):
         "transport", "connected", "factory",  # Protocol's own attributes: slotted too, so no instance needs a __dict__
         "clock", "limits", "connection_id", "accepted_at", "peer", "reader", "record", "exchange", "script",
         "requests", "step_timer", "deadline_slot", "awaiting_body", "write_paused", "blocked_on_write", "read_pauses", "read_closed",
-        "draining", "ended_by_server", "hanging", "deadline", "lingering", "ws", "outbox",
+        "draining", "ended_by_server", "hanging", "deadline", "lingering", "ws", "outbox", "body_window_from",
     )
     factory: OriginFactory
 
@@ -219,13 +219,8 @@ class OriginProtocol(Protocol):
         assert self.exchange is not None and self.record is not None
         self.exchange.body.add(data)
         self.record.body(len(data))
-        if self.awaiting_body is not False:
-            if self._body_satisfied():
-                self._advance()
-            else:
-                self._set_deadline(self.limits.body_idle_timeout, self._body_timeout)
-        elif self.draining:
-            self._set_deadline(self.limits.body_idle_timeout, self._body_timeout)
+        if self.awaiting_body is not False and self._body_satisfied():
+            self._advance()
 
     def _body_complete(self) -> None:
         assert self.exchange is not None and self.record is not None
@@ -396,7 +391,7 @@ class OriginProtocol(Protocol):
                 return True
             if self.read_closed:
                 return True  # the client has sent all it will
-            self._set_deadline(self.limits.body_idle_timeout, self._body_timeout)
+            self._watch_body_rate()
             return False
         if isinstance(command, script.HangUntil):
             return self._hang(command)
@@ -466,7 +461,7 @@ class OriginProtocol(Protocol):
             self._close("completed")  # the client may be waiting for a 100 that will never come
             return
         self.draining = True  # read and discard the rest of the body, then go on
-        self._set_deadline(self.limits.body_idle_timeout, self._body_timeout)
+        self._watch_body_rate()
 
     def _finish_exchange(self) -> None:
         """The exchange is over and the connection persists: on to the next request."""
@@ -547,8 +542,23 @@ class OriginProtocol(Protocol):
     def _head_timeout(self) -> None:
         self._refuse(408, "request head not received in time")
 
-    def _body_timeout(self) -> None:
-        self._refuse(408, "request body stalled")
+    def _watch_body_rate(self) -> None:
+        """While the body is awaited, each ``body_timeout`` window must bring at least
+        ``body_min_rate`` bytes a second (and at least one byte): a slow-body client is
+        answered 408 and let go instead of holding the connection for ever."""
+        assert self.exchange is not None
+        self.body_window_from = self.exchange.body.length
+        self._set_deadline(self.limits.body_timeout, self._body_window_over)
+
+    def _body_window_over(self) -> None:
+        assert self.exchange is not None
+        limits = self.limits
+        arrived = self.exchange.body.length - self.body_window_from
+        needed = max(1, int(limits.body_min_rate * limits.body_timeout))
+        if arrived >= needed:
+            self._watch_body_rate()
+        else:
+            self._refuse(408, f"request body too slow: {arrived} byte{'' if arrived == 1 else 's'} in {limits.body_timeout:g} s, at least {needed} needed")
 
     def _idle_timeout(self) -> None:
         self._close("server closed")

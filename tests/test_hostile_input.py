@@ -123,3 +123,45 @@ def one_turn(clock) -> None:
             clock.calls.remove(call)
             call.called = 1
             call.func(*call.args, **call.kw)
+
+
+SLOW_BODY = ECHO.replace('"served ${request.target}"', '"got ${request.body_length}"')
+
+
+@pytest.mark.parametrize("draining", [False, True])
+def test_a_body_slower_than_the_minimum_rate_gets_408_at_the_end_of_its_window(harness, draining):
+    """#10 defect 9: 1 byte every 5 s was held for 45 s and more; the default is 1 KB/s over 10 s."""
+    source = SLOW_BODY if not draining else "match: {path: /u}\nscript:\n  - respond: 204\n"
+    h = harness(source)
+    h.send(b"POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n")
+    h.take()
+    for _ in range(2):
+        h.advance(5)
+        h.send(b"x")
+    h.advance(0.2)  # the coarse deadline sweeps every 0.1 s
+    response = h.take()
+    if draining:  # the 204 went out already: the connection is closed, nothing more is sent
+        assert response == b""
+    else:
+        assert response.startswith(b"HTTP/1.1 408 Request Timeout\r\n") and b"too slow" in response
+    assert h.transport.disconnecting
+    h.lose()
+    assert any("408 request body too slow: 1 byte in 10 s, at least 10240 needed" in p for p in h.journal[0]["problems"])
+
+
+def test_a_body_at_the_minimum_rate_is_read_to_the_end(harness):
+    h = harness(SLOW_BODY)
+    h.send(b"POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 30720\r\n\r\n")
+    for _ in range(30):  # 1,024 bytes a second for 30 s
+        h.send(b"y" * 1024)
+        h.advance(1)
+    assert h.take().endswith(b"got 30720")
+
+
+def test_the_rate_is_a_setting(harness):
+    h = harness(SLOW_BODY, body_timeout=60.0, body_min_rate=0)
+    h.send(b"POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n")
+    for _ in range(3):
+        h.advance(30)
+        h.send(b"z")
+    assert h.take().endswith(b"got 3")
