@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from mockorigin import limits as limit_values
 from mockorigin.index import describe
 from mockorigin.loader import LoadError, load_paths, schema
+from mockorigin.units import parse_size
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -34,7 +35,9 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--admin", default="tcp:0:interface=127.0.0.1", metavar="ENDPOINT", help="control API endpoint (default: a free port on 127.0.0.1; 'none' turns it off)")
     serve.add_argument("--admin-token", metavar="TOKEN", default=os.environ.get("MOCKORIGIN_ADMIN_TOKEN"), help="require `Authorization: Bearer TOKEN` on the control API (default: $MOCKORIGIN_ADMIN_TOKEN)")
     serve.add_argument("--ready-file", metavar="FILE", help='written atomically once listening: {"pid", "urls", "admin"}')
-    serve.add_argument("--journal", metavar="FILE", help="append one JSON line per finished exchange")
+    serve.add_argument("--journal", metavar="FILE", help="append one JSON line per finished exchange ('-': standard output, flushed per line)")
+    serve.add_argument("--journal-max-size", default="64MiB", metavar="SIZE", help="rotate the journal file past this size to FILE.1 (default 64MiB; 0: never)")
+    serve.add_argument("--journal-keep", type=int, default=1, metavar="N", help="rotated journal files kept: FILE.1 .. FILE.N (default 1)")
     serve.add_argument("--journal-size", type=int, default=10_000, metavar="N", help="entries kept in memory for the control API (default 10000; 0 keeps none)")
     serve.add_argument("--watch", action="store_true", help="reload behaviour files when they change (a set with any error is refused whole)")
     serve.add_argument("--grace", type=float, default=5.0, metavar="SECONDS", help="on SIGTERM, how long running scripts may finish before the rest is aborted (default 5)")
@@ -131,6 +134,14 @@ def check_serve_options(options) -> str | None:
         raise UsageProblem("--journal-size must be between 0 and 1000000")
     if options.daemon and not options.pidfile:
         raise UsageProblem("--daemon needs --pidfile")
+    if options.daemon and options.journal == "-":
+        raise UsageProblem("--journal - (standard output) cannot be used with --daemon, which detaches from it")
+    try:
+        options.journal_max_bytes = parse_size(options.journal_max_size)
+    except ValueError as error:
+        raise UsageProblem(f"--journal-max-size: {error}") from None
+    if not 1 <= options.journal_keep <= 100:
+        raise UsageProblem("--journal-keep must be between 1 and 100")
     admin = None if options.admin.lower() == "none" else options.admin
     if admin and not is_loopback_endpoint(admin) and not options.admin_token:
         raise UsageProblem(f"the control API on {admin} would be reachable from other machines; give --admin-token, or bind it to 127.0.0.1")
@@ -169,8 +180,10 @@ def build_service(options, behaviours, reactor):
     from mockorigin.state import ServerState
 
     admin = check_serve_options(options)
-    sink = open(options.journal, "ab") if options.journal else None  # closed by the journal
-    journal = Journal(capacity=options.journal_size, sink=sink, clock=reactor)
+    from mockorigin.journalfile import open_journal
+
+    sink = open_journal(options.journal, options.journal_max_bytes, options.journal_keep) if options.journal else None  # closed by the journal
+    journal = Journal(capacity=options.journal_size, sink=sink, clock=None if getattr(sink, "flush_each_entry", False) else reactor)
     if not options.quiet:
         journal.listeners.append(_access_line)
     paths = options.paths or [catalogue_path()]
@@ -193,7 +206,7 @@ def _serve(options) -> int:
     if behaviours is None:
         return EXIT_USAGE
     for name in ("ready_file", "journal", "pidfile", "log_file"):
-        if getattr(options, name):  # the daemon changes directory to /
+        if getattr(options, name) and getattr(options, name) != "-":  # the daemon changes directory to /
             setattr(options, name, os.path.abspath(getattr(options, name)))
     if options.paths:
         options.paths = [os.path.abspath(p) for p in options.paths]

@@ -301,4 +301,5 @@ class Journal:
             "last_seq": self.seq,
             "dropped": self.dropped,
             "write_failures": self.write_failures,
+            "file_rotations": getattr(self.sink, "rotations", 0),
         }
