@@ -212,7 +212,7 @@ def main(argv=None) -> int:
         "mockorigin_rps": rates["mockorigin"],
         "ratio": rates["mockorigin"] / rates["bare"],
         "target": ">= 0.6",
-        "bare_sending_at_once_rps": rates["bare-now"],  # the same protocol, writing through mockorigin.tcpwrite.write_now
+        "bare_sending_at_once_rps": rates["bare-now"],  # the same protocol, writing through mockorigin.transport.tcpwrite.write_now
         "ratio_to_bare_sending_at_once": rates["mockorigin"] / rates["bare-now"],
     }
 

@@ -4,7 +4,7 @@ Usage: python -m bench.baseline PORT_FILE [--send-at-once]
 Each connection: a request for /plain gets fixed bytes; /delayed-100 gets a 100
 after a plain 200 ms callLater, then 200 once the body is in; /processing gets
 five 102s from chained 100 ms callLaters; /hang gets nothing. With
---send-at-once, /plain's bytes go out through ``mockorigin.tcpwrite.write_now``,
+--send-at-once, /plain's bytes go out through ``mockorigin.transport.tcpwrite.write_now``,
 as mockorigin's quick answers do: the fair reference for what that trick is worth.
 """
 
@@ -15,7 +15,7 @@ import sys
 from twisted.internet import reactor
 from twisted.internet.protocol import Factory, Protocol
 
-from mockorigin.tcpwrite import write_now
+from mockorigin.transport.tcpwrite import write_now
 
 FIXED = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 

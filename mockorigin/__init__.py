@@ -4,8 +4,8 @@ from mockorigin.control import Control, ControlError
 from mockorigin.journal import Journal
 from mockorigin.loader import LoadError, load_paths, load_text
 from mockorigin.model import Behaviour
-from mockorigin.protocol import OriginFactory, OriginProtocol
-from mockorigin.state import ServerState
+from mockorigin.http1 import OriginFactory, OriginProtocol
+from mockorigin.interpreter.state import ServerState
 
 __all__ = ["Behaviour", "Control", "ControlError", "Journal", "LoadError", "OriginFactory", "OriginProtocol", "ServerState", "load_paths", "load_text"]
 __version__ = "0.1.0"

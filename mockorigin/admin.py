@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 from twisted.web.resource import Resource
 from twisted.web.server import Site
 
-from mockorigin.index import describe
+from mockorigin.interpreter.answers import describe
 from mockorigin.loader import LoadError, load_text
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -16,7 +16,7 @@ from importlib import resources
 from collections.abc import Sequence
 
 from mockorigin import limits as limit_values
-from mockorigin.index import describe
+from mockorigin.interpreter.answers import describe
 from mockorigin.loader import LoadError, load_paths, schema
 from mockorigin.units import parse_size
 
@@ -177,7 +177,7 @@ def build_service(options, behaviours, reactor):
     """The service ``serve`` and ``twistd mockorigin`` run; ``OSError`` if the journal cannot open."""
     from mockorigin.journal import Journal
     from mockorigin.service import OriginService
-    from mockorigin.state import ServerState
+    from mockorigin.interpreter.state import ServerState
 
     admin = check_serve_options(options)
     from mockorigin.journalfile import open_journal

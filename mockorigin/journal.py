@@ -30,6 +30,7 @@ class ExchangeRecord:
         "body_sha256", "body_complete", "head_started_at", "head_at", "first_body_at", "last_body_at",
         "interims", "final_status", "final_at", "ended_how", "ended_stage", "ended_at", "ended_kept", "problems",
         "body_at_continue", "body_at_final", "bytes_after_close", "response_said_close", "websocket", "seq", "_entry",
+        "withheld",
     )
 
     def __init__(self, connection_id: int, request_id: int, peer: str, accepted_at: float, clock: Callable[[], float]):
@@ -60,6 +61,7 @@ class ExchangeRecord:
         self.bytes_after_close = 0  # bytes the client sent after the server decided to close
         self.response_said_close = False
         self.websocket: dict | None = None  # frames and facts, once upgraded
+        self.withheld: list[tuple[int, float]] | tuple = ()  # interims the script asked for that an HTTP/1.0 client may not get
         self.seq = 0  # set by the journal
         self._entry: dict | None = None
 
@@ -97,6 +99,11 @@ class ExchangeRecord:
         self.interims.append((status, self._elapsed()))  # type: ignore[union-attr]
         if status == 100 and self.body_at_continue is None:
             self.body_at_continue = self.body_length
+
+    def interim_withheld(self, status: int) -> None:
+        if not self.withheld:
+            self.withheld = []
+        self.withheld.append((status, self._elapsed()))  # type: ignore[union-attr]
 
     def final(self, status: int) -> None:
         self.final_status = status
@@ -152,6 +159,7 @@ class ExchangeRecord:
             },
             "times": {"head_started": head_started, "head": head, "first_body_byte": first_body, "last_body_byte": last_body},
             "interims": interims,
+            "interims_withheld": [{"status": status, "at": round(at, 6), "why": "HTTP/1.0 client (RFC 9110 §15.2)"} for status, at in self.withheld],
             "final": None if self.final_status is None else {"status": self.final_status, "at": final_at},
             "ended": {"how": self.ended_how, "by": by, "signal": signal, "stage": self.ended_stage, "at": ended_at},
             "problems": list(self.problems),

@@ -89,7 +89,7 @@ class Wait:
 
 @dataclass(frozen=True)
 class Interim:
-    status: int
+    status: Num
     reason: str | None = None
     headers: tuple[Header, ...] = ()
     count: Num = 1
@@ -112,12 +112,34 @@ class Respond:
     trailers: tuple[Header, ...] = ()
     drip: Drip | None = None
     auto_headers: bool = True
-    fixed: object = field(default=None, init=False, compare=False, repr=False)  # a fixed.FixedResponse, or None
+    # The whole body, when nothing in the response depends on the request (literal status,
+    # headers and body; no drip, no chunking): a wire protocol may then format the response
+    # once and keep it in ``cache``, under its own name. None: built per request.
+    literal_body: bytes | None = field(default=None, init=False, compare=False, repr=False)
+    cache: dict = field(default_factory=dict, init=False, compare=False, repr=False, hash=False)
 
     def __post_init__(self) -> None:
-        from mockorigin.fixed import prepare
+        object.__setattr__(self, "literal_body", _literal_body(self))
 
-        object.__setattr__(self, "fixed", prepare(self))
+
+MAX_LITERAL_BODY = 1024 * 1024  # a larger literal body is sent in pieces, not kept formatted
+
+
+def _literal_body(step: Respond) -> bytes | None:
+    if not isinstance(step.status, int) or step.chunk_size is not None or step.drip is not None:
+        return None
+    if not all(header.value.is_literal for header in step.headers):
+        return None
+    body = step.body
+    if body is None:
+        data = b""
+    elif isinstance(body, TextBody) and body.text.is_literal:
+        data = "".join(body.text.parts).encode("utf-8", "replace")  # type: ignore[arg-type]
+    elif isinstance(body, BytesBody):
+        data = body.data
+    else:
+        return None
+    return data if len(data) <= MAX_LITERAL_BODY else None
 
 
 @dataclass(frozen=True)

@@ -292,7 +292,7 @@ def _twisted_fixture():
         from mockorigin.journal import Journal
         from mockorigin.loader import load_paths
         from mockorigin.service import OriginService
-        from mockorigin.state import ServerState
+        from mockorigin.interpreter.state import ServerState
 
         paths = mock_origin_behaviours or [catalogue_path()]
         service = OriginService(reactor, ServerState(load_paths(paths)), ["tcp:0:interface=127.0.0.1"], Journal(), admin=None, paths=paths)

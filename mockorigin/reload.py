@@ -16,7 +16,7 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from mockorigin.loader import LoadError, load_paths
-from mockorigin.state import ServerState
+from mockorigin.interpreter.state import ServerState
 
 log = Logger()
 

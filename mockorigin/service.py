@@ -21,8 +21,8 @@ from twisted.logger import Logger
 from mockorigin import __version__
 from mockorigin.journal import Journal
 from mockorigin.limits import ConnectionLimits
-from mockorigin.protocol import OriginFactory
-from mockorigin.state import ServerState
+from mockorigin.http1 import OriginFactory
+from mockorigin.interpreter.state import ServerState
 
 log = Logger()
 

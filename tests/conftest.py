@@ -19,8 +19,8 @@ from twisted.internet.testing import StringTransport
 from mockorigin.journal import Journal
 from mockorigin.limits import ConnectionLimits
 from mockorigin.loader import load_text
-from mockorigin.protocol import OriginFactory, OriginProtocol
-from mockorigin.state import ServerState
+from mockorigin.http1 import OriginFactory, OriginProtocol
+from mockorigin.interpreter.state import ServerState
 
 pytest_plugins = ["pytester"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from twisted.internet.task import Clock
 
-from mockorigin.deadlines import SLOTS_PER_SECOND, Deadlines
+from mockorigin.transport.deadlines import SLOTS_PER_SECOND, Deadlines
 
 
 class Item:

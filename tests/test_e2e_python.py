@@ -110,13 +110,22 @@ def test_the_server_survives_a_client_that_resets_mid_script(catalogue_server):
     assert urllib3.request("GET", f"{catalogue_server.url}/echo", timeout=5).status == 200
 
 
+def wait_until_running(server, count: int, timeout: float = 5.0) -> None:
+    """Until ``count`` connections are running a script (a loaded machine may take a while)."""
+    control = server.control()
+    deadline = time.monotonic() + timeout
+    while sum(c["request"] is not None for c in control.connections()) < count:
+        assert time.monotonic() < deadline, control.connections()
+        time.sleep(0.01)
+
+
 def test_sigterm_lets_running_scripts_finish_and_cuts_hangs(tmp_path):
     server = start_server(tmp_path, "--grace", "1", "--journal", str(tmp_path / "j.jsonl"))
     drip = socket.create_connection((server.host, server.port), timeout=5)
     drip.sendall(b"GET /drip?bytes=4&every=100ms HTTP/1.1\r\nHost: a\r\n\r\n")
     hang = socket.create_connection((server.host, server.port), timeout=5)
     hang.sendall(b"GET /hang HTTP/1.1\r\nHost: a\r\n\r\n")
-    time.sleep(0.1)  # both scripts are running
+    wait_until_running(server, 2)
     started = time.monotonic()
     code = server.stop(timeout=10)
     elapsed = time.monotonic() - started
@@ -140,7 +149,7 @@ def test_a_second_sigterm_ends_the_drain_at_once(tmp_path):
     try:
         hang = socket.create_connection((server.host, server.port), timeout=5)
         hang.sendall(b"GET /hang HTTP/1.1\r\nHost: a\r\n\r\n")
-        time.sleep(0.1)  # the script is running
+        wait_until_running(server, 1)
         server.process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:  # the drain has begun once the listener is closed

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from mockorigin.head import HeadError, parse
+from mockorigin.http1.head import HeadError, parse
 
 
 def judged_by_h11(section: bytes) -> tuple[int, object]:

@@ -89,7 +89,7 @@ script:
 
 def test_no_script_holds_the_reactor_for_more_than_a_bounded_number_of_commands(harness):
     """#10 defect 2: a drip of one byte every 0 ms over 100 kB was 100,000 writes in one turn."""
-    from mockorigin.protocol import COMMANDS_PER_TURN
+    from mockorigin.http1.running import COMMANDS_PER_TURN
 
     h = harness(
         """

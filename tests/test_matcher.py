@@ -6,7 +6,7 @@ import time
 
 from mockorigin.loader import load_text
 from mockorigin.matcher import Router
-from mockorigin.request import Request
+from mockorigin.interpreter.request import Request
 
 
 def req(path="/", method="GET", query=None, headers=None, version="1.1") -> Request:

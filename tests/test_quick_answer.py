@@ -1,4 +1,4 @@
-"""The quick answer (``OriginProtocol._answer_at_once``) against the general path.
+"""The quick answer (``OriginProtocol._answer_at_once``, in ``http1/running.py``) against the general path.
 
 A body-less request to a one-step fixed response is answered without a script.
 For every request shape generated here, the server must send the same bytes, in
@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
-from mockorigin import script
+from mockorigin import interpreter
 from mockorigin.journal import Journal
 from mockorigin.limits import ConnectionLimits
 from mockorigin.loader import load_text
-from mockorigin.protocol import OriginFactory, OriginProtocol
-from mockorigin.state import ServerState
+from mockorigin.http1 import OriginFactory, OriginProtocol
+from mockorigin.interpreter.state import ServerState
 
 BEHAVIOURS = """
 name: plain
@@ -65,7 +65,7 @@ def serve(
     """(what each read and each resume made the server write, the journal, scripts run).
     ``quick=False``: the quick answer is never taken. ``stopping``: the server is shutting down."""
     runs = 0
-    real_run = script.run
+    real_run = interpreter.run
 
     def counting_run(steps, exchange):
         nonlocal runs
@@ -85,7 +85,7 @@ def serve(
         writes.append(transport.value())
         transport.clear()
 
-    script.run = counting_run
+    interpreter.run = counting_run
     real_answer = OriginProtocol._answer_at_once
     if not quick:
         OriginProtocol._answer_at_once = lambda self, request, steps: False  # type: ignore[method-assign]
@@ -106,7 +106,7 @@ def serve(
         clock.advance(0.004)
         protocol.connectionLost()
     finally:
-        script.run = real_run
+        interpreter.run = real_run
         OriginProtocol._answer_at_once = real_answer  # type: ignore[method-assign]
     return writes, factory.journal.entries, runs
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockorigin.request import BadRequest, BodyComplete, BodyCutShort, BodyReceived, HeadReceived, RequestReader
+from mockorigin.http1.reader import BadRequest, BodyComplete, BodyCutShort, BodyReceived, HeadReceived, RequestReader
 
 
 def feed_all(chunks: list[bytes]) -> list:

@@ -15,7 +15,7 @@ from twisted.internet import defer, reactor, tcp
 from twisted.internet.error import ConnectionLost
 from twisted.internet.protocol import Factory, Protocol
 
-from mockorigin.tcpwrite import write_buffer_empty, write_now
+from mockorigin.transport.tcpwrite import write_buffer_empty, write_now
 
 
 class Writer(Protocol):
@@ -142,8 +142,8 @@ def timed_exchange(script_yaml: str, request: bytes, until: bytes, turn: bool = 
 
     from mockorigin.journal import Journal
     from mockorigin.loader import load_text
-    from mockorigin.protocol import OriginFactory
-    from mockorigin.state import ServerState
+    from mockorigin.http1 import OriginFactory
+    from mockorigin.interpreter.state import ServerState
 
     clock = Clock()
     factory = OriginFactory(ServerState(load_text(script_yaml)), clock, Journal())
@@ -198,7 +198,7 @@ def test_a_timed_response_before_a_close_is_sent_whole_not_dropped_by_the_close(
 
 @pytest_twisted.inlineCallbacks
 def test_a_timed_101_goes_before_the_echo_of_a_frame_sent_early():
-    from mockorigin.websocket import frame
+    from mockorigin.websocket.frames import frame
 
     handshake = (
         b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

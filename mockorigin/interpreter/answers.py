@@ -1,4 +1,4 @@
-"""The answers mockorigin gives on its own: the catalogue index at ``GET /`` and 404.
+"""The answers mockorigin gives on its own: the catalogue index at ``GET /``, 404 and a bad param.
 
 Both are ordinary ``Respond`` steps, so they go through the same writer,
 journal and persistence rules as any behaviour.
@@ -77,14 +77,3 @@ def not_found(router: Router, method: str, path: str, regex_timeouts: list[str])
 
 def bad_param(message: str) -> tuple[model.Step, ...]:
     return _respond(400, "text/plain; charset=utf-8", f"mockorigin: {message}\n")
-
-
-def protocol_error(status: int, reason: str) -> bytes:
-    """A whole response for a request we could not read; always closes."""
-    from mockorigin import wire
-
-    body = f"mockorigin: {reason}\n".encode()
-    head = wire.status_line(status, None) + wire.header_block(
-        [("Content-Type", "text/plain"), ("Content-Length", str(len(body))), ("Connection", "close")]
-    )
-    return head + body

@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from mockorigin import websocket
+from mockorigin.interpreter.websocket_steps import close_payload
+from mockorigin.websocket import session as websocket
+from mockorigin.websocket.frames import frame
 
 _TCP_ENDINGS = {"client closed": "client dropped TCP", "client reset": "client reset TCP"}
 
@@ -53,11 +55,11 @@ class WebSocketMode:
             elif isinstance(event, websocket.CloseReceived):
                 if session.log.close_sent is not None or self.echoing:
                     if session.log.close_sent is None:  # echo the client's code (none for none)
-                        self._send(8, websocket.close_payload(event.code, ""))
+                        self._send(8, close_payload(event.code, ""))
                     session.log.ended = "close handshake"
                     self._end("completed")
             elif isinstance(event, websocket.Failed):
-                self._send(8, websocket.close_payload(event.code, event.reason[:100]))
+                self._send(8, close_payload(event.code, event.reason[:100]))
                 session.log.ended = f"protocol error {event.code}: {event.reason}"
                 self._end("server closed")
 
@@ -76,9 +78,13 @@ class WebSocketMode:
         for event in pending:
             self._answer(event)
 
-    def note_sent(self, *frame) -> None:
-        """A frame a script sent: (opcode, fin, length, masked, rsv bits, payload)."""
-        self.session.note_sent(*frame)
+    def scripted_frame(self, command) -> bytes:
+        """The bytes of a frame a script describes (an ``interpreter.commands.Frame``),
+        journaled as what it really is: its length field may lie, its mask be set."""
+        rsv = (4 if command.rsv[0] else 0) | (2 if command.rsv[1] else 0) | (1 if command.rsv[2] else 0)
+        declared = len(command.payload) if command.length is None else command.length
+        self.session.note_sent(command.opcode, command.fin, declared, command.mask is not None, rsv, command.payload)
+        return frame(command.opcode, command.payload, command.fin, command.rsv, command.mask, command.length)
 
     def summary(self, connection_ended: str) -> dict:
         """The journal's ``websocket`` part, once the connection is gone (``connection_ended``: how)."""
@@ -114,5 +120,5 @@ class WebSocketMode:
             self._send(10, event.payload)
 
     def _send(self, opcode: int, payload: bytes) -> None:
-        self._write(websocket.frame(opcode, payload))
+        self._write(frame(opcode, payload))
         self.session.note_sent(opcode, True, len(payload), False, 0, payload)

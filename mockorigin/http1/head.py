@@ -5,16 +5,15 @@ Why not h11 itself: a head costs h11 about 12 µs of Python (an event object, a
 state machine, header normalisation), which was a quarter of the cost of a whole
 request. This module accepts exactly the heads h11 accepts and reads them the same
 way; ``tests/test_head.py`` holds it to that with generated heads, h11 as the judge.
-h11 still frames chunked bodies (see ``request.py``).
+h11 still frames chunked bodies (see ``reader.py``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
 from urllib.parse import parse_qs, urlsplit
+
+from mockorigin.interpreter.request import Request
 
 _TOKEN = r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"
 _REQUEST_LINE = re.compile(rf"({_TOKEN}) ([\x21-\x7e]+) HTTP/([0-9]\.[0-9])")
@@ -28,45 +27,6 @@ _DIGITS = re.compile(r"[0-9]{1,20}")  # h11 refuses a Content-Length of more tha
 # RFC 9110 §7.2 / RFC 3986 §3.2.2: uri-host [ ":" port ], where uri-host is an IP literal in
 # brackets or a reg-name (unreserved, pct-encoded, sub-delims). h11 checks none of it.
 _HOST = re.compile(r"(?:\[[0-9A-Za-z:._~!$&'()*+,;=-]+\]|(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?")
-
-
-_NO_QUERY: Mapping[str, list[str]] = MappingProxyType({})  # shared, so read-only
-
-
-@dataclass(slots=True)
-class Request:
-    method: str
-    target: str
-    version: str
-    raw_headers: list[tuple[str, str]]  # as sent: original case and order
-    path: str = ""
-    query: Mapping[str, list[str]] = field(default_factory=lambda: _NO_QUERY)  # parsed only when there is one
-    content_length: int = 0  # of the body; 0 with Transfer-Encoding
-    chunked: bool = False
-    connection: str = ""  # the Connection fields' values, joined: read on every request, for persistence
-    _headers: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def headers(self) -> dict[str, list[str]]:
-        """Values by lower-case name. Built on first use: a hanging connection never needs it."""
-        if self._headers is None:
-            headers: dict[str, list[str]] = {}
-            for name, value in self.raw_headers:
-                headers.setdefault(name.lower(), []).append(value)
-            self._headers = headers
-        return self._headers
-
-    def header(self, name: str) -> str | None:
-        values = self.headers.get(name.lower())
-        return ", ".join(values) if values else None
-
-    @property
-    def has_body(self) -> bool:
-        return self.chunked or self.content_length > 0
-
-    @property
-    def expects_continue(self) -> bool:
-        return (self.header("expect") or "").strip().lower() == "100-continue"
 
 
 class HeadError(Exception):

@@ -1,112 +1,27 @@
-"""WebSocket: the handshake check, a session that reads client frames, and a frame writer.
+"""The reading side of an upgraded connection: client frames in, events out, every frame logged.
 
 Client frames are parsed by wsproto (the same parser ``twisted.web.websocket``
 uses), so the echo is a strict RFC 6455 peer. wsproto does not say whether a
 frame was masked, so a small header reader records each client frame (opcode,
-FIN, RSV bits, mask bit, length) for the journal as the bytes pass. Frames the
-server sends come from ``frame()``, our own writer, because a script may ask for
-frames no correct library would send: a mask on a server frame, reserved bits,
-reserved opcodes, a length field that lies. No Twisted import here.
+FIN, RSV bits, mask bit, length) for the journal as the bytes pass. No Twisted
+import here.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from wsproto.connection import Connection, ConnectionState, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Ping, Pong, TextMessage
-from wsproto.utilities import generate_accept_token
 
-from mockorigin import wire
+from mockorigin.websocket.frames import OPCODES
 
 MAX_MESSAGE = 1024 * 1024  # a bigger message is refused with 1009
 MAX_FRAMES_KEPT = 1000  # per connection in the journal; the rest are only counted
 MAX_PENDING = 256  # messages and pings held for a later receive or echo step
 MAX_PENDING_BYTES = 4 * 1024 * 1024
-
-OPCODES = {0: "continuation", 1: "text", 2: "binary", 8: "close", 9: "ping", 10: "pong"}
-
-
-# --- the handshake (RFC 6455 §4.2.1) ----------------------------------------------
-
-
-def check_handshake(request) -> tuple[int, str, list[tuple[str, str]]] | None:
-    """Why this request cannot be upgraded, as (status, reason, extra headers); None if it can."""
-    tokens = {t.strip().lower() for t in (request.header("connection") or "").split(",")}
-    if request.method != "GET" or request.version != "1.1":
-        return 400, "a WebSocket handshake is a GET over HTTP/1.1", []
-    if (request.header("upgrade") or "").strip().lower() != "websocket":
-        return 400, "Upgrade: websocket is missing", []
-    if "upgrade" not in tokens:
-        return 400, "Connection: upgrade is missing", []
-    if request.has_body:
-        return 400, "a WebSocket handshake has no body", []
-    if (request.header("sec-websocket-version") or "").strip() != "13":
-        return 426, "only Sec-WebSocket-Version 13 is supported", [("Sec-WebSocket-Version", "13")]
-    key = (request.header("sec-websocket-key") or "").strip()
-    try:
-        if len(base64.b64decode(key, validate=True)) != 16:
-            raise ValueError
-    except (ValueError, binascii.Error):
-        return 400, "Sec-WebSocket-Key must be 16 bytes in base64", []
-    return None
-
-
-def accept_token(key: str, how: str | None) -> str:
-    """The Sec-WebSocket-Accept for ``key``: correct, ``wrong`` (well-formed, for another key), or a literal."""
-    if how is None or how == "correct":
-        return generate_accept_token(key.encode()).decode()
-    if how == "wrong":
-        return generate_accept_token(key[::-1].encode()).decode()
-    return how
-
-
-def refusal(status: int, reason: str, headers: list[tuple[str, str]]) -> bytes:
-    body = f"mockorigin: {reason}\n".encode()
-    head = [("Content-Type", "text/plain"), ("Content-Length", str(len(body))), ("Connection", "close"), *headers]
-    return wire.status_line(status, None) + wire.header_block(head) + body
-
-
-# --- frames we send ---------------------------------------------------------------
-
-
-def frame(
-    opcode: int,
-    payload: bytes = b"",
-    fin: bool = True,
-    rsv: tuple[bool, bool, bool] = (False, False, False),
-    mask: bytes | None = None,
-    length: int | None = None,
-) -> bytes:
-    """One frame, exactly as asked: ``length`` may lie, ``mask`` may be set on a server frame."""
-    first = (0x80 if fin else 0) | (0x40 if rsv[0] else 0) | (0x20 if rsv[1] else 0) | (0x10 if rsv[2] else 0) | (opcode & 0x0F)
-    declared = len(payload) if length is None else length
-    mask_bit = 0x80 if mask is not None else 0
-    if declared < 126:
-        header = struct.pack("!BB", first, mask_bit | declared)
-    elif declared < 1 << 16:
-        header = struct.pack("!BBH", first, mask_bit | 126, declared)
-    else:
-        header = struct.pack("!BBQ", first, mask_bit | 127, declared)
-    if mask is not None:
-        header += mask
-        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    return header + payload
-
-
-def close_payload(code: int | None, reason: str = "") -> bytes:
-    return b"" if code is None else struct.pack("!H", code) + reason.encode("utf-8")
-
-
-def fragment(payload: bytes, fragments: int = 1) -> list[bytes]:
-    """A message's payload in ``fragments`` nearly equal pieces (one empty piece for an empty message)."""
-    fragments = max(1, min(fragments, max(len(payload), 1)))
-    size = -(-len(payload) // fragments) if payload else 0
-    return [payload[i : i + size] for i in range(0, len(payload), size)] if payload else [b""]
 
 
 # --- the session ------------------------------------------------------------------

@@ -1,16 +1,12 @@
-"""Bytes for responses, written by us rather than h11 so a script may break the rules.
+"""HTTP/1.1 message syntax, written by us rather than h11 so a script may break the rules.
 
-Nothing here decides *whether* to send something; it only formats what the
-interpreter asked for.
+Nothing here decides *whether* to send something; it only formats.
 """
 
 from __future__ import annotations
 
-from email.utils import formatdate
-from http import HTTPStatus
 from collections.abc import Iterable
-
-SERVER_NAME = "mockorigin"
+from http import HTTPStatus
 
 _REASONS = {s.value: s.phrase for s in HTTPStatus}
 _REASONS.update({102: "Processing", 103: "Early Hints", 104: "Upload Resumption Supported"})
@@ -32,7 +28,7 @@ def header_block(headers: Iterable[tuple[str, str]]) -> bytes:
 
 def connection_tokens(headers: Iterable[tuple[str, str]]) -> frozenset[str]:
     """The options of the Connection header fields, lower-case (RFC 9110 §7.6.1)."""
-    tokens = frozenset()
+    tokens: frozenset[str] = frozenset()
     for name, value in headers:
         if name.lower() == "connection":
             tokens |= options(value)
@@ -44,18 +40,6 @@ def options(value: str) -> frozenset[str]:
     return frozenset(token.strip().lower() for token in value.split(","))
 
 
-_date_cache: tuple[int, str] = (-1, "")
-
-
-def http_date(seconds: float) -> str:
-    """The IMF-fixdate for ``seconds``, formatted once per second."""
-    global _date_cache
-    whole = int(seconds)
-    if _date_cache[0] != whole:
-        _date_cache = (whole, formatdate(whole, usegmt=True))
-    return _date_cache[1]
-
-
 def chunk(data: bytes) -> bytes:
     return b"%x\r\n%s\r\n" % (len(data), data)
 
@@ -64,9 +48,19 @@ def last_chunk(trailers: Iterable[tuple[str, str]] = ()) -> bytes:
     return b"0\r\n" + header_block(trailers)
 
 
-def header_value(headers: Iterable[tuple[str, str]], name: str) -> str | None:
-    name = name.lower()
-    for n, v in headers:
-        if n.lower() == name:
-            return v
-    return None
+def add_framing(headers: list[tuple[str, str]], status: int, chunked: bool, length: int | None) -> None:
+    """Add the framing field the script did not set: Transfer-Encoding for a chunked body,
+    Content-Length for one whose length is known (never on a 1xx, 204 or 304)."""
+    present = {name.lower() for name, _ in headers}
+    if chunked:
+        if "transfer-encoding" not in present:
+            headers.append(("Transfer-Encoding", "chunked"))
+    elif length is not None and not (status < 200 or status in (204, 304)) and not {"content-length", "transfer-encoding"} & present:
+        headers.append(("Content-Length", str(length)))
+
+
+def refusal(status: int, reason: str) -> bytes:
+    """A whole response for a request we could not read; always closes."""
+    body = f"mockorigin: {reason}\n".encode()
+    head = status_line(status, None) + header_block([("Content-Type", "text/plain"), ("Content-Length", str(len(body))), ("Connection", "close")])
+    return head + body

@@ -13,16 +13,16 @@ complete with its head.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 
 import h11
 
-from mockorigin.head import HeadError, Request, parse
+from mockorigin.http1.head import HeadError, parse
+from mockorigin.interpreter.request import Request
 from mockorigin.limits import ConnectionLimits
 
-__all__ = ["EMPTY_BODY_SHA256", "BadRequest", "Body", "BodyComplete", "BodyCutShort", "BodyReceived", "HeadReceived", "Request", "RequestReader"]
+__all__ = ["BadRequest", "BodyComplete", "BodyCutShort", "BodyReceived", "HeadReceived", "RequestReader"]
 
 
 @dataclass(slots=True)  # not frozen: built per request, and frozen ones cost four times as much
@@ -52,35 +52,6 @@ class BadRequest:
 
 
 Event = HeadReceived | BodyReceived | BodyComplete | BodyCutShort | BadRequest
-
-
-class Body:
-    """A request body as it streams: counted and hashed, only a prefix kept."""
-
-    __slots__ = ("length", "prefix", "complete", "_keep", "_hash")
-
-    def __init__(self, keep: int):
-        self.length = 0
-        self.prefix = bytearray()
-        self.complete = False
-        self._keep = keep
-        self._hash = None  # created with the first byte: most requests have no body
-
-    def add(self, data: bytes) -> None:
-        if self._hash is None:
-            self._hash = hashlib.sha256()
-        self.length += len(data)
-        self._hash.update(data)
-        room = self._keep - len(self.prefix)
-        if room > 0:
-            self.prefix += data[:room]
-
-    @property
-    def sha256(self) -> str:
-        return EMPTY_BODY_SHA256 if self._hash is None else self._hash.hexdigest()
-
-
-EMPTY_BODY_SHA256 = hashlib.sha256().hexdigest()
 
 
 class RequestReader:

@@ -1,0 +1,281 @@
+"""One HTTP/1.1 connection: its lifecycle, its reading, its timers.
+
+Theory of operation. Each connection alternates between *waiting* for a request
+head and *running* the script chosen for it. Bytes go to the ``RequestReader``,
+whose events start a script (head), feed the body (which is always read, counted
+and timed, whatever the script is doing) or refuse the request (4xx + close).
+Running an exchange is ``running.ExchangeRunner``'s job: it carries out the
+interpreter's commands one by one, rendering them as HTTP/1.1 bytes, until one
+has to wait (a timer, the body, the client, or a full write buffer). When the
+script ends, the response that actually went out decides whether the connection
+may carry another request; only then is the next pipelined request parsed, so
+responses leave in request order. Ending a connection (a graceful close with a
+lingering read, a reset, a refusal, a timeout) is ``ending.Ending``'s job.
+
+The class is split by concern into those mixins; all state is declared here, in
+one ``__slots__``, because a slotted class can take its layout from one base only.
+The clock comes from the factory; a script's own timer is cancelled when the
+connection goes, and the connection's coarse deadline (idle, head, body, linger,
+hang cut) is dropped from the factory's ``Deadlines``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from twisted.internet import error as net_error
+from twisted.internet.interfaces import IDelayedCall, IHalfCloseableProtocol, IPushProducer
+from twisted.internet.protocol import Protocol, connectionDone
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from mockorigin.http1.ending import Ending
+from mockorigin.http1.reader import BadRequest, BodyComplete, BodyCutShort, BodyReceived, HeadReceived, RequestReader
+from mockorigin.http1.running import ExchangeRunner
+from mockorigin.journal import ExchangeRecord
+from mockorigin.transport.tcpwrite import write_now
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mockorigin.http1.factory import OriginFactory
+
+_OUTBOX_LIMIT = 64 * 1024  # Twisted's own buffer size: past it, flow control must see the bytes
+_NO_PAUSES: frozenset[str] = frozenset()  # shared: most connections never pause reading
+
+
+@implementer(IPushProducer, IHalfCloseableProtocol)
+class OriginProtocol(ExchangeRunner, Ending, Protocol):
+    """One connection. Slots keep an idle or hanging connection small."""
+
+    __slots__ = (
+        "transport", "connected", "factory",  # Protocol's own attributes: slotted too, so no instance needs a __dict__
+        "clock", "limits", "connection_id", "accepted_at", "peer", "reader", "record", "exchange", "script", "response",
+        "requests", "step_timer", "deadline_slot", "awaiting_body", "write_paused", "blocked_on_write", "read_pauses", "read_closed",
+        "draining", "ended_by_server", "hanging", "deadline", "lingering", "ws", "outbox", "body_window_from",
+    )
+    factory: OriginFactory
+
+    def connectionMade(self) -> None:
+        factory = self.factory
+        self.clock = factory.clock
+        self.limits = factory.limits
+        self.connection_id = factory.state.next_connection_id()
+        self.accepted_at = self.clock.seconds()
+        peer = self.transport.getPeer()
+        self.peer = f"{getattr(peer, 'host', '?')}:{getattr(peer, 'port', '?')}"
+        self.reader = RequestReader(self.limits)
+        self.record: ExchangeRecord | None = None
+        self.exchange = None  # the interpreter's Exchange while a script runs
+        self.script = None  # ... and its generator of commands
+        self.response = None  # ... and what has gone out for it (response.Response)
+        self.requests = 0
+        self.step_timer: IDelayedCall | None = None  # a script's own timing (wait, every, drip, hang for): exact
+        self.deadline_slot: int | None = None  # where the factory's Deadlines files this connection
+        self.awaiting_body: int | None | bool = False  # False: not waiting; None: whole body; N: bytes
+        self.write_paused = False
+        self.blocked_on_write = False
+        self.read_pauses: frozenset[str] | set[str] = _NO_PAUSES
+        self.deadline: tuple[float, Callable[[], None]] | None = None
+        self.read_closed = False
+        self.draining = False
+        self.ended_by_server: str | None = None
+        self.hanging = False
+        self.lingering: float | None = None  # when lingering must end, at the latest
+        self.ws = None  # a websocket.mode.WebSocketMode, once a script upgrades the connection
+        self.outbox: bytearray | None = None  # a timed run's bytes, sent at once when it stops (see _step_timer_fired)
+        self.body_window_from = 0  # body bytes when the current minimum-rate window began
+        factory.connections.add(self)
+        try:
+            self.transport.setTcpNoDelay(True)  # 1xx and drips must leave as written
+        except (AttributeError, OSError, NotImplementedError):
+            pass
+        self.transport.registerProducer(self, True)
+        self._set_deadline(self.limits.idle_timeout, self._idle_timeout)
+
+    # --- reading -------------------------------------------------------------
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.ws is not None:
+            self.ws.feed(data)
+            return
+        if self.ended_by_server is not None:
+            self._after_close(data)
+            return
+        if self.record is None and self.exchange is None:
+            self._begin_record()
+        self._handle(self.reader.feed(data))
+        if self.exchange is not None:
+            if self.reader.buffered > self.limits.max_buffered:
+                self._pause_reading("buffer")
+        else:
+            self._watch_head()
+
+    def readConnectionLost(self) -> None:
+        """The client sent FIN: it may still read, so a running script goes on."""
+        self.read_closed = True
+        if self.lingering is not None or self.ws is not None:
+            self._lose_connection()  # the client has finished too
+            return
+        self._handle(self.reader.connection_closed())
+        if self.exchange is None or self.hanging:
+            self._lose_connection()
+
+    def writeConnectionLost(self) -> None:  # pragma: no cover - we never half-close
+        pass
+
+    def _begin_record(self) -> None:
+        self.record = ExchangeRecord(self.connection_id, 0, self.peer, self.accepted_at, self.clock.seconds)
+        if self.reader.in_head:
+            self.record.head_started()
+
+    def _watch_head(self) -> None:
+        """A head has begun and not ended: it must end within the head deadline of its
+        first byte. (Set only now, so a head that arrives whole costs no timer work.)"""
+        if (
+            self.record is not None
+            and self.exchange is None
+            and self.ended_by_server is None
+            and self.reader.in_head
+            and (self.deadline is None or self.deadline[1] != self._head_timeout)
+        ):
+            self._set_deadline(self.limits.head_deadline, self._head_timeout)  # the head began in this turn of the reactor
+
+    def _handle(self, events) -> None:
+        for event in events:
+            if isinstance(event, HeadReceived):
+                self._set_deadline(None)
+                self._begin_exchange(event.request)
+            elif isinstance(event, BodyReceived):
+                self._body_arrived(event.data)
+            elif isinstance(event, BodyComplete):
+                self._body_complete()
+            elif isinstance(event, BodyCutShort):
+                self._body_cut_short()
+            elif isinstance(event, BadRequest):
+                self._refuse(event.status, event.reason)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self._cancel_all_timers()
+        self.factory.deadlines.forget(self)
+        if self.script is not None:
+            self.script.close()
+            self.script = None
+        how = self.ended_by_server
+        if how is None:
+            how = "client reset" if reason.check(net_error.ConnectionLost) else "client closed"
+        if self.ws is not None and self.record is not None:
+            self.record.websocket = self.ws.summary(how)
+        stage = self._stage()
+        if self.record is not None or self.requests == 0:
+            if self.record is None:
+                self.record = ExchangeRecord(self.connection_id, 0, self.peer, self.accepted_at, self.clock.seconds)
+            self._journal(how, stage)
+        self.factory.forget(self)
+
+    def describe(self, now: float) -> dict:
+        """Where this connection stands, for the control API."""
+        exchange = self.exchange
+        return {
+            "connection": self.connection_id,
+            "client": self.peer,
+            "open_for": round(now - self.accepted_at, 3),
+            "requests": self.requests,
+            "stage": self._stage(),
+            "behaviour": self.record.behaviour if self.record is not None else None,
+            "request": None if exchange is None else f"{exchange.request.method} {exchange.request.target}",
+            "request_id": None if exchange is None else exchange.request_id,
+        }
+
+    def _stage(self) -> str:
+        if self.exchange is not None:
+            return "draining body" if self.draining else self.exchange.stage
+        if self.reader.has_partial_head:
+            return "head"
+        return "idle"
+
+    # --- writing: the producer, and a timed run's outbox ---------------------------
+
+    def _write(self, data: bytes) -> None:
+        if self.outbox is None:
+            self.transport.write(data)
+        else:
+            self.outbox += data
+            if len(self.outbox) >= _OUTBOX_LIMIT:  # a large body: the transport's flow control must see it
+                self._send_outbox()
+
+    def _send_outbox(self) -> None:
+        outbox = self.outbox
+        if outbox:
+            self.outbox = bytearray()
+            write_now(self.transport, bytes(outbox))
+
+    def pauseProducing(self) -> None:
+        self.write_paused = True
+
+    def resumeProducing(self) -> None:
+        self.write_paused = False
+        if self.blocked_on_write:
+            self.blocked_on_write = False
+            self._advance()
+
+    def stopProducing(self) -> None:
+        self.write_paused = True
+
+    def _pause_reading(self, why: str) -> None:
+        if not self.read_pauses:
+            self.transport.pauseProducing()
+        self.read_pauses = self.read_pauses | {why}
+
+    def _resume_reading(self, why: str) -> None:
+        if why in self.read_pauses:
+            self.read_pauses = self.read_pauses - {why} or _NO_PAUSES
+            if not self.read_pauses:
+                self.transport.resumeProducing()
+
+    # --- timers ------------------------------------------------------------------
+
+    def _set_deadline(self, seconds: float | None, action: Callable[[], None] | None = None) -> None:
+        """The idle, head, body, linger and hang-cut limits: one applies at a time, kept
+        coarsely by the factory's ``Deadlines`` (see there why)."""
+        if seconds is None or action is None:
+            self.deadline = None
+            return
+        at = self.clock.seconds() + seconds
+        self.deadline = (at, action)
+        self.factory.deadlines.watch(self, at)
+
+    def deadline_reached(self, now: float) -> None:
+        if self.deadline is None:
+            return
+        at, action = self.deadline
+        if at > now + 1e-6:
+            self.factory.deadlines.watch(self, at)
+        else:
+            self.deadline = None
+            action()
+
+    def _start_step_timer(self, seconds: float, action: Callable[[], None]) -> None:
+        self._cancel_step_timer()
+        self.step_timer = self.clock.callLater(seconds, self._step_timer_fired, action)
+
+    def _step_timer_fired(self, action: Callable[[], None]) -> None:
+        """A script's timing is due: what it sends now leaves now, not on the reactor's
+        next turn. The run's bytes are held in ``outbox`` until the script stops (waits,
+        ends, closes), then sent together, as they would have left together before:
+        a 100 Continue leaves when its timer fires, even with a thousand due at once."""
+        self.step_timer = None
+        self.outbox = bytearray()
+        try:
+            action()
+        finally:
+            self._send_outbox()
+            self.outbox = None
+
+    def _cancel_step_timer(self) -> None:
+        timer, self.step_timer = self.step_timer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+
+    def _cancel_all_timers(self) -> None:
+        self._cancel_step_timer()
+        self.deadline = None
