@@ -10,6 +10,7 @@ hand into plain values with a ``path -> (line, column)`` table for error message
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -27,6 +28,8 @@ MAX_DEPTH = 64
 MAX_VALUES = 200_000  # nodes after alias expansion, in a whole file: 9 aliases of 9 aliases of ... stay under MAX_ALIASES
 
 Path = tuple  # of str keys and int indexes
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}")  # how JSON escapes one half of U+10000 and above
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
@@ -107,6 +110,8 @@ def parse_documents(data: bytes | str, name: str) -> tuple[list[Document], list[
             text += " (YAML cannot be indented with tabs; use spaces)"
         elif "flow" in text and b"${" in line:
             text += ' (inside {...} or [...], quote placeholders: "${name}")'
+        elif "escape" in text and _SURROGATE_ESCAPE.search(line):
+            text += r" (JSON's surrogate pairs are not YAML: write the character itself, or \UXXXXXXXX)"
         return [], [Problem(where, text)]
     except yaml.YAMLError as error:  # reader errors: bad bytes or encoding
         position = getattr(error, "position", None)
@@ -178,7 +183,10 @@ def _convert(node: yaml.Node, path: Path, document: Document, problems: list[Pro
     if isinstance(node, yaml.ScalarNode):
         if node.tag not in _SCALAR_TAGS:
             raise Problem(where, f"unsupported YAML tag {node.tag!r}: only plain values are allowed")
-        return _SCALAR_CONSTRUCTOR.construct_object(node, deep=True)
+        value = _SCALAR_CONSTRUCTOR.construct_object(node, deep=True)
+        if isinstance(value, str) and _SURROGATE.search(value):  # the pure-Python parser lets "\ud83d" through
+            raise Problem(where, r"a string with half of a surrogate pair (JSON's \ud83d\ude00?): write the character itself, or \UXXXXXXXX")
+        return value
     if isinstance(node, yaml.SequenceNode):
         if node.tag != "tag:yaml.org,2002:seq":
             raise Problem(where, f"unsupported YAML tag {node.tag!r}")

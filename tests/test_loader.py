@@ -199,6 +199,19 @@ def test_deep_nesting_through_check_prints_one_line(tmp_path, capsys):
     assert len(located) == 1 and located[0].startswith(f"{deep}:1:") and "Traceback" not in err
 
 
+@pytest.mark.parametrize("loader", ["libyaml", "python"])
+def test_json_surrogate_pairs_are_a_located_error_with_a_hint(loader, monkeypatch):
+    # json.dumps (ensure_ascii) writes U+1F600 as two escaped halves: libyaml refuses them,
+    # the pure-Python parser makes two lone surrogates of them, which no encoder takes
+    if loader == "python":
+        monkeypatch.setattr(yamlsource, "_Loader", yaml.SafeLoader)
+    json_text = '{"name": "a", "script": [{"respond": {"status": 200, "body": "\\ud83d\\ude00"}}]}'
+    (found,) = problems(json_text)
+    assert LOCATED.match(found) and "write the character itself, or \\UXXXXXXXX" in found, found
+    (behaviour,) = load_text(json_text.replace("\\ud83d\\ude00", "\\U0001F600"))
+    assert behaviour.scripts[0][0].body.text.parts == ("\U0001F600",)
+
+
 def test_oversized_file_is_refused_by_size_before_parsing(tmp_path):
     big = tmp_path / "big.yaml"
     big.write_bytes(b"# " + b"x" * (1024 * 1024) + b"\n")
