@@ -531,7 +531,7 @@ class _Builder:
         if took > limits.MAX_DURATION:
             self.fail(
                 path,
-                f"these {times} {what} take {_seconds(took)} ({times} - 1 gaps of {_seconds(gap)})"
+                f"these {times} {what} take {_seconds(took)} ({int(times) - 1} gaps of {_seconds(gap)})"
                 f"{self.at_defaults(None, count, every)}; the limit is {_seconds(limits.MAX_DURATION)}",
             )
 

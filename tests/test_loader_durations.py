@@ -92,7 +92,7 @@ def test_repeated_interims_are_bounded_in_all():
     interim = "name: p\nscript:\n  - interim: {{status: 102, count: {count}, every: 1s}}\n  - respond: 200\n"
     assert load_text(interim.format(count=601))  # 600 gaps of 1 s
     assert problems(interim.format(count=602)) == [
-        "b.yaml:3:14: these 602 interims take 601s (602 - 1 gaps of 1s); the limit is 600s"
+        "b.yaml:3:14: these 602 interims take 601s (601 gaps of 1s); the limit is 600s"
     ]
     params = "params:\n  count: {type: integer, default: 3, max: 1000}\n  every: {type: duration, default: 1s, max: 60s}\n"
     catalogue_like = f"name: p\n{params}script:\n  - interim: {{status: 102, count: '${{count}}', every: '${{every}}'}}\n  - respond: 200\n"
@@ -102,6 +102,6 @@ def test_repeated_interims_are_bounded_in_all():
 
 def test_repeated_pings_and_pongs_are_bounded_in_all():
     ws = "name: w\nscript:\n  - upgrade:\n      then:\n        - {kind}: {{payload: x, count: 1000, every: 1s}}\n"
-    assert problems(ws.format(kind="ping")) == ["b.yaml:5:17: these 1000 pings take 999s (1000 - 1 gaps of 1s); the limit is 600s"]
-    assert problems(ws.format(kind="pong")) == ["b.yaml:5:17: these 1000 pongs take 999s (1000 - 1 gaps of 1s); the limit is 600s"]
+    assert problems(ws.format(kind="ping")) == ["b.yaml:5:17: these 1000 pings take 999s (999 gaps of 1s); the limit is 600s"]
+    assert problems(ws.format(kind="pong")) == ["b.yaml:5:17: these 1000 pongs take 999s (999 gaps of 1s); the limit is 600s"]
     assert load_text(ws.format(kind="ping").replace("every: 1s", "every: 600ms"))
