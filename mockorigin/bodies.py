@@ -6,6 +6,7 @@ in pieces of ``PIECE`` bytes, so a 64 MiB ``body_size`` costs one piece at a tim
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterable, Iterator
@@ -38,17 +39,47 @@ def filler(size: int) -> Iterator[bytes]:
         size -= PIECE
 
 
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_PATH", 0)  # O_PATH: search right only
+_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK  # O_NONBLOCK: a FIFO swapped in cannot block the reactor
+
+
+def open_without_links(path: str) -> int:
+    """A descriptor for the absolute ``path``, opened one component at a time from ``/``
+    with ``O_NOFOLLOW``: a link anywhere on the way is refused, not followed.
+
+    The loader keeps a body file as its realpath, checked to lie inside the behaviours
+    folder, so that path has no link in it: a walk that follows none reaches exactly
+    the file checked at load, or fails. ``O_NOFOLLOW`` on the whole path would only
+    guard its last component.
+    """
+    parts = path.split("/")
+    if parts[0] != "" or {".", "..", ""} & set(parts[1:]):
+        raise OSError(errno.EINVAL, f"{path} is not an absolute path without . or ..")
+    *folders, name = parts[1:]
+    descriptor = os.open("/", _FOLDER)
+    try:
+        for part in folders:
+            inner = os.open(part, _FOLDER, dir_fd=descriptor)
+            os.close(descriptor)
+            descriptor = inner
+        return os.open(name, _FILE, dir_fd=descriptor)
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENOTDIR):  # a link (or a file) where a folder was
+            raise OSError(error.errno, f"{path} has a symbolic link on its way (swapped in after load?)") from None
+        raise
+    finally:
+        os.close(descriptor)
+
+
 class FilePieces:
     """A body file read in pieces; ``close()`` releases it even if never read."""
 
     def __init__(self, path: str):
-        # O_NOFOLLOW refuses a link swapped in after load; fstat checks the file itself.
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-        descriptor = os.open(path, flags)
+        descriptor = open_without_links(path)
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
             os.close(descriptor)
-            raise OSError(f"{path} is no longer a regular file")
+            raise OSError(errno.EINVAL, f"{path} is no longer a regular file")
         self.size = info.st_size
         self._handle = os.fdopen(descriptor, "rb")
 

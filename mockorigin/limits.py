@@ -14,6 +14,25 @@ MAX_DURATION = 600.0  # seconds: any wait, hang, drip interval or 1xx interval
 MAX_BODY_SIZE = 64 * 1024 * 1024  # bytes: body_size, body_file, drip
 MAX_COUNT = 1000  # repeated interim responses
 MAX_STRING_PARAM = 1024  # characters in a string param
+# A drip, repeated interims and repeated pings/pongs are bounded by MAX_DURATION in all:
+# at load for literal values and the params' defaults, per request (script.py) for
+# values from the query string, with these two functions.
+
+
+def drip_duration(total_bytes: int, piece_bytes: int, every: float) -> float:
+    """Seconds a body of ``total_bytes`` takes in pieces of ``piece_bytes``, ``every``
+    apart: the first piece goes at once (``script._send_pieces``). Pieces of 0 bytes
+    never end, whatever ``every`` is: ``inf``."""
+    if total_bytes <= 0:
+        return 0.0
+    if piece_bytes <= 0:
+        return float("inf")
+    return (-(-total_bytes // piece_bytes) - 1) * max(every, 0.0)
+
+
+def repeat_duration(count: int, every: float) -> float:
+    """Seconds ``count`` interims (or pings, or pongs) take, ``every`` apart, the first at once."""
+    return max(count - 1, 0) * max(every, 0.0)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from mockorigin import limits, model
 from mockorigin.template import parse_template, single_reference
-from mockorigin.units import parse_duration, parse_integer, parse_size
+from mockorigin.units import format_duration, parse_duration, parse_integer, parse_size
 from mockorigin.shape import schema, shape_problems
 from mockorigin.yamlsource import Document, Problem, parse_documents, read_file
 
@@ -290,7 +290,7 @@ class _Builder:
     def step_interim(self, path, value):
         if isinstance(value, int):
             return model.Interim(value)
-        return model.Interim(
+        interim = model.Interim(
             status=value["status"],
             reason=value.get("reason"),
             headers=self.headers(path + ("headers",), value.get("headers")),
@@ -298,6 +298,8 @@ class _Builder:
             every=self.num(path + ("every",), value.get("every", 0), "duration"),
             to_http10=value.get("to_http10", False),
         )
+        self.check_repeat(path, "interims", interim.count, interim.every)
+        return interim
 
     def step_read_body(self, path, value):
         value = value or {}
@@ -323,10 +325,11 @@ class _Builder:
             chunk_size = 0
         elif isinstance(chunked, dict):
             chunk_size = self.num(path + ("chunked", "size"), chunked["size"], "size")
-            if chunk_size == 0:
-                self.fail(path + ("chunked", "size"), "a chunk size must be at least 1 byte")
+            self.at_least_one(path + ("chunked", "size"), chunk_size, "a chunk size must be at least 1 byte")
         if "trailers" in value and chunk_size is None:
             self.fail(path + ("trailers",), "trailers need `chunked: true`", key=True)
+        drip = self.drip(path + ("drip",), value.get("drip"))
+        self.check_drip(path + ("drip",), body, drip)
         return model.Respond(
             status=self.num(path + ("status",), value["status"], "status"),
             reason=value.get("reason"),
@@ -334,7 +337,7 @@ class _Builder:
             body=body,
             chunk_size=chunk_size,
             trailers=self.headers(path + ("trailers",), value.get("trailers")),
-            drip=self.drip(path + ("drip",), value.get("drip")),
+            drip=drip,
             auto_headers=value.get("auto_headers", True),
         )
 
@@ -356,7 +359,9 @@ class _Builder:
             self.fail(path, "give exactly one of text, hex, base64 or size")
             return model.Body(model.BytesBody(b""))
         source = self.bytes_source(path, value, sources[0])
-        return model.Body(source, chunk=value.get("chunk", False), drip=self.drip(path + ("drip",), value.get("drip")))
+        drip = self.drip(path + ("drip",), value.get("drip"))
+        self.check_drip(path + ("drip",), source, drip)
+        return model.Body(source, chunk=value.get("chunk", False), drip=drip)
 
     def step_end(self, path, value):
         return model.End(self.headers(path + ("trailers",), (value or {}).get("trailers")))
@@ -421,12 +426,14 @@ class _Builder:
             text = value.get("payload", "")
         if len(text.encode("utf-8")) > 125:
             self.fail(path, "a control frame payload is at most 125 bytes (use `frame` to send a bigger one on purpose)")
-        return model.WsControl(
+        control = model.WsControl(
             opcode,
             self.template(path + ("payload",), text),
             self.num(path + ("count",), value.get("count", 1), "count"),
             self.num(path + ("every",), value.get("every", 0), "duration"),
         )
+        self.check_repeat(path, "pings" if opcode == 9 else "pongs", control.count, control.every)
+        return control
 
     def ws_ping(self, path, value):
         return self._control(9, path, value)
@@ -480,9 +487,80 @@ class _Builder:
         if raw is None:
             return None
         size = self.num(path + ("bytes",), raw.get("bytes", 1), "size")
-        if size == 0:
-            self.fail(path + ("bytes",), "drip at least 1 byte at a time")
+        self.at_least_one(path + ("bytes",), size, "drip at least 1 byte at a time")
         return model.Drip(size, self.num(path + ("every",), raw["every"], "duration"))
+
+    def at_least_one(self, path: tuple, num: model.Num, message: str) -> None:
+        """Pieces of 0 bytes would never end (the script would loop forever): refuse a 0,
+        and a param that a query string could set to 0."""
+        if isinstance(num, model.ParamRef):
+            param = self.params.get(num.name)
+            if param is not None and param.type in ("size", "integer") and param.minimum < 1:  # type: ignore[operator]
+                self.fail(path, f"{message}: give param {num.name!r} `min: 1`")
+        elif num == 0:
+            self.fail(path, message)
+
+    # durations in all: a drip or a repeated step may not run longer than MAX_DURATION
+
+    def at_default(self, num: model.Num) -> float | None:
+        """A number's value when no query string sets it; None if it is not known."""
+        if isinstance(num, model.ParamRef):
+            param = self.params.get(num.name)
+            return param.default if param is not None and param.type != "string" else None  # type: ignore[return-value]
+        return num
+
+    def check_drip(self, path: tuple, source: model.BodySource | None, drip: model.Drip | None) -> None:
+        if drip is None:
+            return
+        total, piece, every = self.least_size(source), self.at_default(drip.bytes), self.at_default(drip.every)
+        if total is None or piece is None or every is None or piece < 1:
+            return
+        took = limits.drip_duration(int(total), int(piece), float(every))
+        if took > limits.MAX_DURATION:
+            self.fail(
+                path,
+                f"this drip takes {_seconds(took)} ({total} bytes, {piece} at a time, {_seconds(every)} apart)"
+                f"{self.at_defaults(source, drip.bytes, drip.every)}; the limit is {_seconds(limits.MAX_DURATION)}",
+            )
+
+    def check_repeat(self, path: tuple, what: str, count: model.Num, every: model.Num) -> None:
+        times, gap = self.at_default(count), self.at_default(every)
+        if times is None or gap is None:
+            return
+        took = limits.repeat_duration(int(times), float(gap))
+        if took > limits.MAX_DURATION:
+            self.fail(
+                path,
+                f"these {times} {what} take {_seconds(took)} ({int(times) - 1} gaps of {_seconds(gap)})"
+                f"{self.at_defaults(None, count, every)}; the limit is {_seconds(limits.MAX_DURATION)}",
+            )
+
+    def least_size(self, source: model.BodySource | None) -> int | None:
+        """The fewest bytes a body can have with the params at their defaults (a template's
+        placeholders may add more); None if it cannot be known at load."""
+        if source is None:
+            return 0
+        if isinstance(source, model.BytesBody):
+            return len(source.data)
+        if isinstance(source, model.TextBody):
+            return sum(len(part.encode("utf-8")) for part in source.text.parts if isinstance(part, str))
+        if isinstance(source, model.SizedBody):
+            size = self.at_default(source.size)
+            return None if size is None else int(size)
+        try:
+            return os.stat(source.path).st_size
+        except OSError:
+            return None
+
+    def at_defaults(self, source: model.BodySource | None, *nums: model.Num) -> str:
+        """`` with the params at their defaults (a=1, b=2)`` when params took part."""
+        if isinstance(source, model.SizedBody):
+            nums = (source.size, *nums)
+        names = list(dict.fromkeys(n.name for n in nums if isinstance(n, model.ParamRef)))
+        if not names:
+            return ""
+        shown = ", ".join(f"{name}={_shown(self.params[name])}" for name in names)
+        return f" with the params at their defaults ({shown})"
 
     def bytes_source(self, path: tuple, value: dict, kind: str) -> model.BodySource:
         text = value[kind]
@@ -526,6 +604,14 @@ class _Builder:
             self.fail(path, f"{name!r} is {info.st_size} bytes; the limit is {limits.MAX_BODY_SIZE}")
             return None
         return model.FileBody(target, root)
+
+
+def _shown(param: model.Param) -> str:
+    return format_duration(param.default) if param.type == "duration" else str(param.default)  # type: ignore[arg-type]
+
+
+def _seconds(value: float) -> str:
+    return format_duration(value) if value < 100_000 else f"{value:.0f}s"
 
 
 def _match_value(value: object) -> str | bool:

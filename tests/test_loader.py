@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
+import tracemalloc
 
 import pytest
+import yaml
 
-from mockorigin import model
+from mockorigin import model, yamlsource
 from mockorigin.cli import main
 from mockorigin.loader import LoadError, load_paths, load_text, schema
 
@@ -105,15 +108,56 @@ def test_python_tags_are_refused_and_never_run(tmp_path):
     assert not canary.exists()
 
 
-def test_alias_bomb_is_refused_before_it_expands():
-    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+def alias_bomb() -> str:
+    """The classic 342-byte bomb: 9 levels of 9 aliases each, 387 million values once expanded."""
+    lines = ['a: &a [' + ",".join(['"lol"'] * 9) + "]"]
     for index in range(1, 9):
         previous, current = chr(ord("a") + index - 1), chr(ord("a") + index)
-        lines.append(f"{current}: &{current} [" + ", ".join(f"*{previous}" for _ in range(9)) + "]")
-    started = time.perf_counter()
-    found = problems("\n".join(lines) + "\n")
-    assert time.perf_counter() - started < 2.0  # bounded, never the 387M-node walk
-    assert any("alias" in line for line in found)
+        lines.append(f"{current}: &{current} [" + ",".join(f"*{previous}" for _ in range(9)) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_alias_bomb_is_refused_before_anything_is_built():
+    bomb = alias_bomb()
+    assert len(bomb) == 342 and bomb.count("*") == 72  # under the 100-alias limit
+    problems(bomb)  # warm up: imports and the schema are not what is measured
+    tracemalloc.start()
+    try:
+        started = time.perf_counter()
+        found = problems(bomb)
+        elapsed = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Refused from the event stream at the alias that passes 200,000 values (line 6, the second
+    # alias in &f): about 1 ms here, and well under the 50 ms budget even under tracemalloc.
+    assert found == ["b.yaml:6:11: expands to more than 200000 values through aliases (a YAML alias bomb?)"]
+    assert elapsed < 0.2, elapsed  # was 0.4-0.5 s (a walk of the expanded tree)
+    assert peak < 2 * 1024 * 1024, peak  # was +57 MB
+
+
+def test_an_alias_inside_its_own_anchor_is_a_clean_error():
+    found = problems("name: a\nscript: &s [{respond: 200}, *s]\n")
+    assert found == ["b.yaml:2:29: alias *s is inside its own anchor &s (a recursive structure)"]
+
+
+def test_files_with_a_few_aliases_still_load():
+    (behaviour,) = load_text(
+        "name: retry\n"
+        "match: {path: &p /retry, headers: {x-path: *p}}\n"
+        "sequence:\n"
+        "  - &fail [{wait: 10ms}, {respond: {status: 503, headers: &h {retry-after: '0'}}}]\n"
+        "  - *fail\n"
+        "  - [{respond: {status: 200, headers: *h}}]\n"
+    )
+    assert len(behaviour.scripts) == 3 and behaviour.scripts[0] == behaviour.scripts[1]
+    assert behaviour.match.headers == (("x-path", "/retry"),)
+
+
+def test_many_values_without_aliases_are_counted_too():
+    text = "name: a\nscript: [{respond: 200}]\nsummary: x\nreferences: [" + ", ".join(["r"] * 200_001) + "]\n"
+    (found,) = problems(text)
+    assert found.endswith(": expands to more than 200000 values") and found.startswith("b.yaml:4:")
 
 
 def test_more_than_100_aliases_are_refused():
@@ -121,9 +165,51 @@ def test_more_than_100_aliases_are_refused():
     assert any("more than 100 aliases" in line for line in problems(text))
 
 
-def test_deep_nesting_is_a_clean_error_not_a_recursion_error():
-    found = problems("a: " + "[" * 1000 + "]" * 1000 + "\n")
-    assert any("nested deeper than 64" in line for line in found)
+LOCATED = re.compile(r"^b\.yaml:\d+:\d+: \S[^\n]*$")
+
+
+@pytest.mark.parametrize("loader", ["libyaml", "python"])
+def test_deep_nesting_is_a_clean_error_not_a_recursion_error(loader, monkeypatch):
+    """One located line, whoever notices first: libyaml 0.2.6 scans a line ahead and stops at
+    1000 flow levels in its own words; the pure-Python parser gets to our limit first."""
+    if loader == "python":
+        monkeypatch.setattr(yamlsource, "_Loader", yaml.SafeLoader)
+    for text in ("a: " + "[" * 1000 + "]" * 1000 + "\n", "a: " + "{a: " * 1000 + "}" * 1000 + "\n"):
+        (found,) = problems(text)
+        assert LOCATED.match(found), found
+        assert "Recursion" not in found and "Traceback" not in found
+
+
+@pytest.mark.parametrize("loader", ["libyaml", "python"])
+def test_nesting_past_our_limit_gets_our_message(loader, monkeypatch):
+    if loader == "python":
+        monkeypatch.setattr(yamlsource, "_Loader", yaml.SafeLoader)
+    flow = "a: " + "[" * 100 + "]" * 100 + "\n"
+    block = "".join(" " * depth + f"k{depth}:\n" for depth in range(100)) + " " * 100 + "x: 1\n"
+    assert problems(flow) == ["b.yaml:1:67: nested deeper than 64 levels"]
+    assert problems(block) == ["b.yaml:65:65: nested deeper than 64 levels"]
+
+
+def test_deep_nesting_through_check_prints_one_line(tmp_path, capsys):
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("a: " + "[" * 1000 + "]" * 1000 + "\n")
+    assert main(["check", str(deep)]) == 2
+    err = capsys.readouterr().err
+    located = [line for line in err.splitlines() if not line.startswith("mockorigin:")]
+    assert len(located) == 1 and located[0].startswith(f"{deep}:1:") and "Traceback" not in err
+
+
+@pytest.mark.parametrize("loader", ["libyaml", "python"])
+def test_json_surrogate_pairs_are_a_located_error_with_a_hint(loader, monkeypatch):
+    # json.dumps (ensure_ascii) writes U+1F600 as two escaped halves: libyaml refuses them,
+    # the pure-Python parser makes two lone surrogates of them, which no encoder takes
+    if loader == "python":
+        monkeypatch.setattr(yamlsource, "_Loader", yaml.SafeLoader)
+    json_text = '{"name": "a", "script": [{"respond": {"status": 200, "body": "\\ud83d\\ude00"}}]}'
+    (found,) = problems(json_text)
+    assert LOCATED.match(found) and "write the character itself, or \\UXXXXXXXX" in found, found
+    (behaviour,) = load_text(json_text.replace("\\ud83d\\ude00", "\\U0001F600"))
+    assert behaviour.scripts[0][0].body.text.parts == ("\U0001F600",)
 
 
 def test_oversized_file_is_refused_by_size_before_parsing(tmp_path):

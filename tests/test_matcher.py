@@ -90,3 +90,45 @@ def test_a_catastrophic_regex_is_cut_off_and_flagged():
     routed = router.route(req("/" + "a" * 40 + "!"))
     assert time.perf_counter() - started < 1.0
     assert routed.behaviour is None and routed.regex_timeouts == ["evil"]
+
+
+EVIL = "name: evil-{i}\nmatch: {{path: {{regex: '/(a|aa)+$'}}, priority: {priority}}}\nscript: [{{respond: 200}}]\n"
+
+
+def test_the_regex_limit_is_per_request_not_per_match():
+    source = "---\n".join(EVIL.format(i=i, priority=100 - i) for i in range(20))
+    source += "---\nname: fallback\nmatch: {path: {prefix: /}}\nscript: [{respond: 404}]\n"
+    router = Router(load_text(source))
+    started, cpu = time.perf_counter(), time.process_time()
+    routed = router.route(req("/" + "a" * 40 + "!"))
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    # One budget of 100 ms in all; it was 20 x 100 ms = 2.0 s. The regex module counts its
+    # timeout in CPU time, so the wall-clock bound is looser for a machine under load.
+    assert cpu < 0.4 and elapsed < 1.5, (cpu, elapsed)
+    assert routed.regex_timeouts == [f"evil-{i}" for i in range(20)]  # every one is still reported
+    assert routed.behaviour.name == "fallback"  # rules that need no regex still match
+
+
+class FakeClock:
+    """Each reading is ``step`` seconds after the last: matching seems to take that long."""
+
+    def __init__(self, step: float):
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_once_the_budget_is_spent_the_remaining_regex_rules_count_as_timed_out():
+    rules = "---\n".join(
+        f"name: r{i}\nmatch: {{path: {{{kind}: '{pattern}'}}, priority: {10 - i}}}\nscript: [{{respond: 200}}]\n"
+        for i, (kind, pattern) in enumerate([("regex", "/x/[0-9]+"), ("glob", "/x/*"), ("regex", "/r/[0-9]+"), ("glob", "/r/*")])
+    )
+    rules += "---\nname: prefix\nmatch: {path: {prefix: /r/}}\nscript: [{respond: 200}]\n"
+    router = Router(load_text(rules), clock=FakeClock(0.06))  # the budget starts at the first regex rule tried
+    routed = router.route(req("/r/1"))
+    assert routed.regex_timeouts == ["r2", "r3"] and routed.behaviour.name == "prefix"  # 0.06 spent, then 0.12 > 0.1
+    again = router.route(req("/r/1"))
+    assert again.regex_timeouts == ["r2", "r3"]  # each request gets a whole budget of its own
+    assert Router(load_text(rules), clock=FakeClock(0.0)).route(req("/r/1")).behaviour.name == "r2"

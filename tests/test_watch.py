@@ -85,3 +85,25 @@ def test_a_missing_body_file_or_a_link_out_refuses_the_reload(watched, tmp_path)
     entry = control.wait_for(1, behaviour="a", since=0)[-1]
     assert entry.problems and "script failed at 1:respond" in entry.problems[0]
     assert "Traceback" not in s.log()
+
+
+def test_a_body_folder_swapped_for_a_link_out_degrades_health_and_is_never_served(watched, tmp_path):
+    s, folder = watched
+    control = s.control()
+    (folder / "sub").mkdir()
+    (folder / "sub" / "data.txt").write_text("inside")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "data.txt").write_text("secret")
+    write_by_rename(folder / "a.yaml", "name: a\nmatch: {path: /a}\nscript: [{respond: {status: 200, body_file: sub/data.txt}}]\n")
+    assert until(lambda: body(s) == b"inside")
+
+    os.rename(folder / "sub", folder / "sub.old")  # no behaviour file changes: only the body's folder
+    (folder / "sub").symlink_to(tmp_path / "outside")
+    assert until(lambda: control.health()["status"] == "degraded")
+    (problem,) = control.health()["reload"]["last_error"]
+    assert problem.endswith("a.yaml:3:45: 'sub/data.txt' is outside the behaviours folder " + str(folder))
+    with pytest.raises(urllib3.exceptions.ProtocolError):  # the old set refuses the link at serve time
+        body(s)
+    entry = control.wait_for(1, behaviour="a", since=0)[-1]
+    assert entry.problems and "has a symbolic link on its way" in entry.problems[0]
+    assert "secret" not in s.log() and "Traceback" not in s.log()
