@@ -165,3 +165,27 @@ def test_the_rate_is_a_setting(harness):
         h.advance(30)
         h.send(b"z")
     assert h.take().endswith(b"got 3")
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("/drip?bytes=1MiB&every=1ms", "bytes=1048576 and every=1ms"),  # 1,048 s in all
+        ("/drip?bytes=700&every=1s", "bytes=700 and every=1s"),
+        ("/processing?count=1000&every=1s", "count=1000 and every=1s"),
+    ],
+)
+def test_params_that_make_a_drip_or_a_repeat_run_past_the_limit_get_a_400_naming_them(harness, query, names):
+    """#10 defect 15: each param within its bounds, together hours of dripping."""
+    from mockorigin.loader import load_paths
+
+    from .conftest import CATALOGUE
+
+    h = harness(load_paths([str(CATALOGUE)]))
+    h.send(f"GET {query} HTTP/1.1\r\nHost: a\r\n\r\n".encode())
+    response = h.take()
+    assert response.startswith(b"HTTP/1.1 400 Bad Request\r\n"), response[:100]
+    assert names.encode() in response and b"the limit is 600s" in response
+    h.send(b"GET /drip?bytes=3&every=1ms HTTP/1.1\r\nHost: a\r\n\r\n")  # the connection goes on serving
+    h.advance(0.01)
+    assert h.take().startswith(b"HTTP/1.1 200 OK\r\n")

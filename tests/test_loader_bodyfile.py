@@ -10,7 +10,7 @@ from twisted.internet.task import Clock
 from mockorigin import bodies, model
 from mockorigin.loader import load_paths
 from mockorigin.reload import Reloader
-from mockorigin.state import ServerState
+from mockorigin.interpreter.state import ServerState
 
 GET = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
 BEHAVIOUR = "name: a\nmatch: {path: /a}\nscript: [{respond: {status: 200, body_file: sub/data.txt}}]\n"

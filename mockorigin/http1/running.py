@@ -21,6 +21,7 @@ from mockorigin.http1.response import Response, reuse_allowed
 from mockorigin.interpreter import answers
 from mockorigin.interpreter import commands as c
 from mockorigin.interpreter.request import EMPTY_BODY_SHA256, Body, Request
+from mockorigin.interpreter.totals import check_totals
 from mockorigin.transport.tcpwrite import write_now
 
 log = Logger()
@@ -58,6 +59,7 @@ class ExchangeRunner:
         else:
             try:
                 params = interpreter.resolve_params(behaviour, request.query)
+                check_totals(behaviour, params)
                 steps = state.next_script(behaviour)
             except interpreter.ParamError as problem:
                 steps = answers.bad_param(str(problem))
