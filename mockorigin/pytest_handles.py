@@ -22,7 +22,7 @@ from mockorigin.units import parse_duration
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 DEFAULT_VERIFY_TIMEOUT = 2.0  # how long a helper waits for an exchange to be journaled
-SETTLE_TIMEOUT = 1.0  # how long the end of a test waits for an unmatched request still on the wire
+SETTLE_TIMEOUT = 0.5  # how long the end of a test waits for an unmatched request on a closing connection to be journaled
 
 
 class MockOriginError(Exception):
@@ -278,11 +278,18 @@ class MockOrigin(Handle):
 
     def problems_at_end(self) -> list[str]:
         """An unmatched request on a connection that is closing is journaled when the connection
-        ends, which can be just after the client read its 404: wait (bounded) for those."""
+        ends, which can be just after the client read its 404: wait a little for it to be, then
+        name those still open from ``/connections``."""
         deadline = time.monotonic() + SETTLE_TIMEOUT
-        while any(_unmatched(c) for c in self.control.connections()) and time.monotonic() < deadline:
+        while True:
+            unmatched = [c for c in self.control.connections() if _unmatched(c)]
+            if not unmatched or time.monotonic() >= deadline:
+                break
             time.sleep(0.01)
-        return self.problems()
+        entries = self.journal()
+        journaled = {entry.id for entry in entries}
+        problems = [f"{report.request_line(entry)}: {problem}" for entry in entries for problem in entry.problems]
+        return problems + [f"{c['request']}: no behaviour matched it (its connection is still open)" for c in unmatched if c.get("request_id") not in journaled]
 
 
 def _unmatched(connection: dict) -> bool:

@@ -133,7 +133,7 @@ def _hold(request, handle: Handle) -> None:
     owner = getattr(owner_node, "obj", None)
     file, line = str(getattr(request.node, "path", "") or "") or None, (request.node.location[1] or 0) + 1
     try:
-        handle.use_from(marker_site(owner, file, line), marker.args)
+        handle.use_from(marker_site(owner, file, line, marker.args), marker.args)
     except MockOriginError as error:
         refused = str(error)
     else:

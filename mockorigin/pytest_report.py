@@ -74,7 +74,8 @@ def _when(seconds) -> float:
 def ending(ended) -> str:
     how = _get(ended, "how")
     if how is None:
-        return f"still open, at stage {_get(ended, 'stage')}"
+        stage = _get(ended, "stage")
+        return "still open" + (f", at stage {stage}" if stage else "")
     by, signal = _get(ended, "by"), _get(ended, "signal")
     who = f" ({by} {signal})" if by and signal else (" (connection kept open)" if how == "completed" else "")
     return f"ended: {how}{who} at stage {_get(ended, 'stage')}, {_seconds(_get(ended, 'at'))}"
@@ -121,7 +122,10 @@ def section(entries: list, still_open: Iterable = ()) -> str:
     still_open = list(still_open)
     if not entries and not still_open:
         return "no exchanges (the client sent nothing that reached the server)"
-    lines = [f"{len(entries)} exchange{'s' if len(entries) != 1 else ''}, oldest first; times are seconds since the connection was accepted"]
+    if entries:
+        lines = [f"{len(entries)} exchange{'s' if len(entries) != 1 else ''}, oldest first; times are seconds since the connection was accepted"]
+    else:
+        lines = ["no exchange has finished yet"]
     if len(entries) > MAX_SHOWN:
         lines.append(f"(the first {len(entries) - MAX_SHOWN} are left out)")
     lines += [describe(entry) for entry in entries[-MAX_SHOWN:]]

@@ -23,7 +23,8 @@ import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-PLUGIN_MODULES = ("mockorigin.", "pluggy", "_pytest.")
+PLUGIN_MODULES = ("mockorigin.", "pluggy", "_pytest.")  # frames skipped to find the test's own line
+MAX_DEPTH = 64  # as for YAML files (mockorigin.yamlsource.MAX_DEPTH)
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Site:
     line: int
     call_name: str = "use"  # the called name to look for on that line: "use" or "mock_origin"
     marker_owner: object = None  # for a marker: the function, class or module that carries it
+    values: tuple = ()  # the arguments as given: they tell apart several calls that could be the one
     _arguments: list | None = field(default=None, repr=False)
     _lines: list[str] | None = field(default=None, repr=False)
     _tree: ast.AST | None = field(default=None, repr=False)
@@ -95,8 +97,18 @@ class Site:
         calls = [c for c in calls if _called_name(c) == self.call_name and len(c.args) == count and not any(isinstance(a, ast.Starred) for a in c.args)]
         if not calls:
             return None
-        innermost = min(calls, key=lambda c: ((c.end_lineno or c.lineno) - c.lineno, -c.col_offset))
-        return list(innermost.args)
+        best = min(calls, key=lambda c: (not self._same_values(c), (c.end_lineno or c.lineno) - c.lineno, -c.col_offset))
+        return list(best.args)
+
+    def _same_values(self, call: ast.Call) -> bool:
+        """Whether each literal argument of the call equals the value given (others cannot tell)."""
+        for node, value in zip(call.args, self.values, strict=False):
+            try:
+                if ast.literal_eval(node) != value:
+                    return False
+            except (ValueError, TypeError, SyntaxError, RecursionError):
+                continue  # a name, a call: not a literal
+        return True
 
     def _marker_scope(self, tree: ast.Module) -> list[ast.AST]:
         """Where this marker can be written: the owner's decorators, or a ``pytestmark`` in its body."""
@@ -106,7 +118,7 @@ class Site:
         name = getattr(owner, "__name__", None)
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
-                if min([d.lineno for d in node.decorator_list] + [node.lineno]) <= self.line <= node.lineno:
+                if not self.line or min([d.lineno for d in node.decorator_list] + [node.lineno]) <= self.line <= node.lineno:
                     marks = [s for s in node.body if _assigns(s, "pytestmark")] if isinstance(node, ast.ClassDef) else []
                     return [*node.decorator_list, *marks]
         return []
@@ -143,17 +155,22 @@ def caller_site() -> Site:
     return Site(frame.f_code.co_filename, frame.f_lineno)
 
 
-def marker_site(owner: object, fallback_file: str | None, fallback_line: int) -> Site:
-    """Where a marker was written, given what carries it (test function, class or module)."""
+def marker_site(owner: object, fallback_file: str | None, fallback_line: int, values: tuple = ()) -> Site:
+    """Where a marker was written, given what carries it (test function, class or module) and its arguments."""
     import inspect
 
-    target = inspect.unwrap(owner) if callable(owner) and not isinstance(owner, type) else owner
+    target = getattr(owner, "__func__", owner)  # a test method: its function
+    if not isinstance(target, (type, types.ModuleType)):
+        target = inspect.unwrap(target)  # under pytest-twisted's decorators
     try:
         file = inspect.getsourcefile(target)  # type: ignore[arg-type]
-        line = target.__code__.co_firstlineno if hasattr(target, "__code__") else (inspect.getsourcelines(target)[1] if isinstance(target, type) else 1)  # type: ignore[union-attr]
-    except (TypeError, OSError):
-        file, line = fallback_file, fallback_line
-    return Site(file or fallback_file, line, call_name="mock_origin", marker_owner=target)
+        if isinstance(target, types.FunctionType):
+            line = target.__code__.co_firstlineno  # its first decorator's line
+        else:
+            line = 0  # a class (found by its name) or a module
+    except (TypeError, OSError):  # not from a file: the test's own file, a class by its name
+        file, line = fallback_file, 0 if isinstance(target, type) else fallback_line
+    return Site(file or fallback_file, line, call_name="mock_origin", marker_owner=target, values=tuple(values))
 
 
 # --- dicts to text -------------------------------------------------------------------
@@ -178,6 +195,9 @@ def dict_text(value: Mapping) -> tuple[str, list[Line], list[tuple[tuple, str]]]
 def _emit(value, path, depth, head, tail, out, lines, refused) -> None:
     indent = " " * depth
     column = len(indent) + len(head) + 1
+    if depth > MAX_DEPTH and isinstance(value, (Mapping, list, tuple)):  # also what stops a dict that holds itself
+        refused.append((path, f"nested deeper than {MAX_DEPTH} levels"))
+        value = None
     if isinstance(value, Mapping):
         items = list(value.items())
         if not items:
