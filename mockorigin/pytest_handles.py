@@ -3,8 +3,8 @@
 
 The shared part lives in ``Handle``: turning what ``use()`` and the marker are given
 (names, files, folders, YAML text, dicts) into a set, locating its problems in the
-test's source, the problems that fail a test, and the verification helpers. Each
-subclass only says how to reach its server.
+test's source, and the problems that fail a test; the verification helpers come from
+``pytest_verify``. Each subclass only says how to reach its server.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from pathlib import Path
 from mockorigin import pytest_report as report
 from mockorigin.control import ControlError, Entry, _namespace
 from mockorigin.pytest_sources import Site, Written, caller_site, dict_text, located
-from mockorigin.units import parse_duration
+from mockorigin.pytest_verify import Verifications
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-DEFAULT_VERIFY_TIMEOUT = 2.0  # how long a helper waits for an exchange to be journaled
 SETTLE_TIMEOUT = 0.5  # how long the end of a test waits for an unmatched request on a closing connection to be journaled
 
 
@@ -29,7 +28,7 @@ class MockOriginError(Exception):
     """The server could not start, or was told something it refused."""
 
 
-class Handle:
+class Handle(Verifications):
     """Where the server is, what it serves, what the client did, and checks on it."""
 
     section_title = report.SECTION_TITLE
@@ -114,10 +113,6 @@ class Handle:
     def journal(self, behaviour: str | None = None) -> list[Entry]:
         raise NotImplementedError
 
-    def _exchanges(self, behaviour: str | None, at_least: int, timeout: float) -> list[Entry]:
-        """Entries (of ``behaviour``, or all), once there are ``at_least`` or ``timeout`` has passed."""
-        raise NotImplementedError
-
     def _still_open(self) -> list[dict]:
         """Connections with an exchange in progress, in ``/connections``' shape."""
         raise NotImplementedError
@@ -136,83 +131,6 @@ class Handle:
 
     def report_section(self) -> str:
         return report.section(self.journal(), self._still_open())
-
-    # --- verification helpers ---------------------------------------------------
-
-    def assert_matched(self, behaviour: str, count: int = 1, timeout: float = DEFAULT_VERIFY_TIMEOUT) -> list[Entry]:
-        """Exactly ``count`` requests matched ``behaviour``; returns their entries.
-
-        Waits up to ``timeout`` for them to be journaled (an exchange is journaled when it ends)."""
-        __tracebackhide__ = True
-        self._exchanges(behaviour, count, timeout)
-        everything = self._exchanges(None, 0, 0)
-        matched = [e for e in everything if e.behaviour == behaviour]
-        if len(matched) != count:
-            raise AssertionError(
-                f"expected exactly {count} request{_s(count)} to match {behaviour!r}, {len(matched)} did{self._unknown(behaviour)}\n"
-                f"the server saw:\n{report.listing(everything)}"
-            )
-        return matched
-
-    def assert_waited_for_continue(self, at_least: float | str, behaviour: str | None = None, timeout: float = DEFAULT_VERIFY_TIMEOUT) -> list[Entry]:
-        """Every request (of ``behaviour``) said ``Expect: 100-continue`` and held its body back
-        for at least ``at_least`` (seconds, or ``"250ms"``) after its head; a request that never
-        sent its body waited until its exchange ended."""
-        __tracebackhide__ = True
-        seconds = parse_duration(at_least)
-        selected = self._selected(behaviour, timeout)
-        for entry in selected:
-            if not entry.facts.expect_continue:
-                raise AssertionError(f"expected a request with `Expect: 100-continue`; this one had none:\n{report.describe(entry)}")
-            waited = _waited_for_continue(entry)
-            if waited is None or waited < seconds:
-                said = "has sent no body yet and its exchange is still open" if waited is None else f"sent its body after {waited:.3f}s"
-                raise AssertionError(f"expected the client to wait at least {seconds:.3f}s for the 100 before sending the body; it {said}:\n{report.describe(entry)}")
-        return selected
-
-    def assert_no_body_after_final(self, behaviour: str | None = None, timeout: float = DEFAULT_VERIFY_TIMEOUT) -> list[Entry]:
-        """No request (of ``behaviour``) sent body bytes after the final response had gone out."""
-        __tracebackhide__ = True
-        selected = self._selected(behaviour, timeout)
-        for entry in selected:
-            if entry.facts.body_after_final_response:
-                raise AssertionError(
-                    f"expected no body after the final response; the client sent {entry.facts.body_bytes_after_final_response} bytes after it:\n{report.describe(entry)}"
-                )
-        return selected
-
-    def _selected(self, behaviour: str | None, timeout: float) -> list[Entry]:
-        __tracebackhide__ = True
-        selected = [e for e in self._exchanges(behaviour, 1, timeout) if e.request is not None]
-        if not selected:
-            everything = self._exchanges(None, 0, 0)
-            which = f"matched {behaviour!r}{self._unknown(behaviour)}" if behaviour else "reached the server"
-            raise AssertionError(f"no request {which} within {timeout}s; the server saw:\n{report.listing(everything)}")
-        return selected
-
-    def _unknown(self, behaviour: str | None) -> str:
-        """A hint when the name is not in the set being served (a typo, or a set changed by use())."""
-        if behaviour is None:
-            return ""
-        names = self._served_names()
-        if behaviour in names:
-            return ""
-        return f" ({behaviour!r} is not being served; the set is: {', '.join(names) or 'empty'})"
-
-    def _served_names(self) -> list[str]:
-        raise NotImplementedError
-
-
-def _s(count: int) -> str:
-    return "" if count == 1 else "s"
-
-
-def _waited_for_continue(entry: Entry) -> float | None:
-    waited = entry.facts.waited_for_continue
-    if waited is not None:
-        return waited
-    ended, head = entry.ended.at, entry.times.head
-    return None if ended is None or head is None else round(ended - head, 6)
 
 
 # --- mock_origin: the session's server, in a subprocess -----------------------------
@@ -237,7 +155,8 @@ class MockOrigin(Handle):
             self.control.compose(select=names, files=[(name, text) for name, text, _root in files])
         except ControlError as error:
             problems = [(p["file"], p["line"], p["column"], p["message"]) for p in error.problems]
-            raise self._refusal(error.body.get("error", str(error)), problems, written) from None
+            heading = error.body.get("error", str(error)) + (f" (known: {', '.join(error.body['known'])})" if error.body.get("known") else "")
+            raise self._refusal(heading, problems, written) from None
         self._changed = True
 
     def journal(self, behaviour: str | None = None) -> list[Entry]:

@@ -3,13 +3,18 @@
 The server runs in a subprocess, so blocking clients (requests, urllib3, httpx,
 a curl subprocess) work from ordinary tests. Each test starts from an empty
 journal and the configured behaviours; ``use()`` or the ``mock_origin`` marker
-changes the set for one test. A request nothing matched, or a script that
-failed, fails the test that caused it.
+changes the set for one test (names, files, folders, YAML text or dicts; a
+problem is reported at the test's own line). A request nothing matched, or a
+script that failed, fails the test that caused it, and a failed test's report
+has a section with every exchange the server saw.
 
 For tests written with pytest-twisted, ``mock_origin_twisted`` is the same
 handle on an in-process server on the running reactor; its ``wait_for`` returns
 a Deferred. This plugin never installs a reactor: that fixture imports the one
 pytest-twisted has already installed.
+
+The handles live in ``pytest_handles`` (checks in ``pytest_verify``), the report
+text in ``pytest_report``, and places in the test's source in ``pytest_sources``.
 """
 
 from __future__ import annotations

@@ -209,3 +209,20 @@ def test_twisted_wait_for_times_out_listing_what_it_has(mock_origin_twisted):
     with pytest.raises(TimeoutError) as timed_out:
         yield mock_origin_twisted.wait_for(2, timeout=0.1)
     assert str(timed_out.value).splitlines() == ["expected 2 journal entries within 0.1s, got 1:", "  #1 GET /echo -> echo"]
+
+
+# --- use() refusals read the same from both handles ------------------------------------
+
+
+def test_use_of_a_name_the_server_did_not_start_with_names_the_set(mock_origin):
+    from mockorigin.pytest_plugin import MockOriginError
+
+    with pytest.raises(MockOriginError, match=r"^not in the set the server started with: ecko \(known: .*\becho\b"):
+        mock_origin.use("ecko")
+
+
+def test_twisted_use_of_a_name_the_server_did_not_start_with_names_the_set(mock_origin_twisted):
+    from mockorigin.pytest_plugin import MockOriginError
+
+    with pytest.raises(MockOriginError, match=r"^not in the set the server started with: ecko \(known: .*\becho\b"):
+        mock_origin_twisted.use("ecko")
