@@ -109,9 +109,15 @@ def start_server_process(listen: str, behaviours: list[str], folder: Path) -> Se
 
 @pytest.fixture(scope="session")
 def mock_origin_server(mock_origin_listen, mock_origin_behaviours, tmp_path_factory):
-    server = start_server_process(mock_origin_listen, mock_origin_behaviours, tmp_path_factory.mktemp("mock-origin"))
-    yield server
-    server.stop()
+    try:
+        server = start_server_process(mock_origin_listen, mock_origin_behaviours, tmp_path_factory.mktemp("mock-origin"))
+    except MockOriginError as error:
+        refused = str(error)
+    else:
+        yield server
+        server.stop()
+        return
+    pytest.fail(refused, pytrace=False)  # what the server said is the whole story: no plugin frames
 
 
 # --- the handles, per test --------------------------------------------------------
@@ -186,17 +192,25 @@ def pytest_runtest_makereport(item, call):
 # --- pytest-twisted: in process, on the running reactor ---------------------------
 
 
-@pytest.fixture(scope="session")
+_catalogue_set: list = []  # the built-in catalogue, loaded once: it does not change under a session
+
+
+@pytest.fixture
 def _mock_origin_twisted_set(mock_origin_behaviours) -> tuple[list[str], tuple]:
-    """The behaviour paths and the set loaded from them, once per session (behaviours are immutable)."""
+    """The behaviour paths and the set loaded from them (per test: ``mock_origin_behaviours``
+    may be overridden at any scope, and a project's files may change between tests)."""
     from mockorigin.cli import catalogue_path
     from mockorigin.loader import LoadError, load_paths
 
-    paths = mock_origin_behaviours or [catalogue_path()]
+    if not mock_origin_behaviours:
+        if not _catalogue_set:
+            _catalogue_set.append(load_paths([catalogue_path()]))
+        return [catalogue_path()], _catalogue_set[0]
     try:
-        return paths, load_paths(paths)
+        return list(mock_origin_behaviours), load_paths(mock_origin_behaviours)
     except LoadError as error:
-        raise MockOriginError(f"the mock origin behaviours did not load:\n{error}") from None
+        refused = str(error)
+    pytest.fail(f"the mock origin behaviours did not load:\n{refused}", pytrace=False)
 
 
 def _twisted_server_fixture():
