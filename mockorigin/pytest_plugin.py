@@ -3,20 +3,23 @@
 The server runs in a subprocess, so blocking clients (requests, urllib3, httpx,
 a curl subprocess) work from ordinary tests. Each test starts from an empty
 journal and the configured behaviours; ``use()`` or the ``mock_origin`` marker
-changes the set for one test. A request nothing matched, or a script that
-failed, fails the test that caused it.
+changes the set for one test (names, files, folders, YAML text or dicts; a
+problem is reported at the test's own line). A request nothing matched, or a
+script that failed, fails the test that caused it, and a failed test's report
+has a section with every exchange the server saw.
 
 For tests written with pytest-twisted, ``mock_origin_twisted`` is the same
 handle on an in-process server on the running reactor; its ``wait_for`` returns
 a Deferred. This plugin never installs a reactor: that fixture imports the one
 pytest-twisted has already installed.
+
+The handles live in ``pytest_handles`` (checks in ``pytest_verify``), the report
+text in ``pytest_report``, and places in the test's source in ``pytest_sources``.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
 import signal
 import subprocess
 import sys
@@ -25,14 +28,12 @@ from pathlib import Path
 
 import pytest
 
-from mockorigin.control import Control, Entry, _namespace
+from mockorigin.control import Control
+from mockorigin.pytest_handles import Handle, MockOrigin, MockOriginError, TwistedMockOrigin
+from mockorigin.pytest_sources import marker_site
 
 START_TIMEOUT = 15.0
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-
-
-class MockOriginError(Exception):
-    """The server could not start, or was told something it refused."""
+HANDLES = pytest.StashKey[list]()  # the handles a test holds: checked and reported when it ends
 
 
 def pytest_addoption(parser):
@@ -46,7 +47,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "mock_origin(*items): serve only these for the test: catalogue names, YAML files or folders, or YAML text"
+        "markers", "mock_origin(*items): serve only these for the test: catalogue names, YAML files or folders, YAML text, or dicts"
     )
 
 
@@ -108,90 +109,18 @@ def start_server_process(listen: str, behaviours: list[str], folder: Path) -> Se
 
 @pytest.fixture(scope="session")
 def mock_origin_server(mock_origin_listen, mock_origin_behaviours, tmp_path_factory):
-    server = start_server_process(mock_origin_listen, mock_origin_behaviours, tmp_path_factory.mktemp("mock-origin"))
-    yield server
-    server.stop()
+    try:
+        server = start_server_process(mock_origin_listen, mock_origin_behaviours, tmp_path_factory.mktemp("mock-origin"))
+    except MockOriginError as error:
+        refused = str(error)
+    else:
+        yield server
+        server.stop()
+        return
+    pytest.fail(refused, pytrace=False)  # what the server said is the whole story: no plugin frames
 
 
-# --- the handle --------------------------------------------------------------------
-
-
-class MockOrigin:
-    """What a test holds: where the server is, what it serves, and what the client did."""
-
-    def __init__(self, server: ServerProcess, base: Path | None = None):
-        self.server = server
-        self.control = server.control
-        self.host, self.port = server.host, server.port
-        self._base = base
-        self._changed = False
-        self.problems_allowed = False
-
-    def url(self, path: str = "/") -> str:
-        return self.server.url + (path if path.startswith("/") else "/" + path)
-
-    def use(self, *items: str | os.PathLike) -> None:
-        """Serve only these: catalogue (or configured) behaviour names, YAML files or folders, or YAML text."""
-        names, files = [], []
-        for number, item in enumerate(items, 1):
-            kind, value = self._classify(item, number)
-            if kind == "name":
-                names.append(value)
-            else:
-                files += value
-        try:
-            self.control.compose(select=names, files=files)
-        except Exception as error:  # ControlError: say which file and line
-            raise MockOriginError(str(error)) from None
-        self._changed = True
-
-    def _classify(self, item, number: int) -> tuple[str, object]:
-        """("name", name), or ("files", [(file name, YAML text)]) for a path or inline YAML."""
-        text = os.fspath(item)
-        if isinstance(item, str) and ("\n" in text or ": " in text):
-            return "files", [(f"inline-{number}.yaml", text)]  # errors say inline-2.yaml:3:5
-        path = self._find(text)
-        if path is not None:
-            targets = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")) if path.is_dir() else [path]
-            return "files", [(str(p), p.read_text(encoding="utf-8")) for p in targets]
-        if isinstance(item, str) and _NAME.fullmatch(text) and not text.endswith((".yaml", ".yml")):
-            return "name", text
-        raise MockOriginError(f"use({text!r}): no such file or folder, and not a behaviour name or YAML text")
-
-    def _find(self, text: str) -> Path | None:
-        for base in (self._base, Path.cwd()):
-            if base is not None and (base / text).exists():
-                return base / text
-        return None
-
-    def journal(self, behaviour: str | None = None) -> list[Entry]:
-        return self.control.journal(behaviour)
-
-    def wait_for(self, count: int, timeout: float = 5.0, behaviour: str | None = None) -> list[Entry]:
-        return self.control.wait_for(count, timeout, behaviour)
-
-    def reset(self) -> None:
-        """An empty journal and fresh sequences, keeping the set."""
-        self.control.reset()
-
-    def allow_problems(self) -> None:
-        """Do not fail this test for unmatched requests or failed scripts (for tests that expect them)."""
-        self.problems_allowed = True
-
-    def _begin(self) -> None:
-        if self._changed:
-            self.control.restore()
-            self._changed = False
-        self.control.reset()
-        self.problems_allowed = False
-
-    def problems(self) -> list[str]:
-        found = []
-        for entry in self.journal():
-            for problem in entry.problems:
-                request = f"{entry.request.method} {entry.request.target}" if entry.request else "(no request)"
-                found.append(f"{request}: {problem}")
-        return found
+# --- the handles, per test --------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -199,111 +128,129 @@ def _mock_origin_handle(mock_origin_server):
     return MockOrigin(mock_origin_server)
 
 
+def _test_folder(request) -> Path | None:
+    path = getattr(request.node, "path", None)
+    return Path(path).parent if path else None
+
+
+def _hold(request, handle: Handle) -> None:
+    """Register the handle on the test, then serve what its ``mock_origin`` marker names."""
+    __tracebackhide__ = True
+    request.node.stash.setdefault(HANDLES, []).append(handle)
+    found = next(request.node.iter_markers_with_node("mock_origin"), None)
+    if found is None:
+        return
+    owner_node, marker = found
+    owner = getattr(owner_node, "obj", None)
+    file, line = str(getattr(request.node, "path", "") or "") or None, (request.node.location[1] or 0) + 1
+    try:
+        handle.use_from(marker_site(owner, file, line, marker.args), marker.args)
+    except MockOriginError as error:
+        refused = str(error)
+    else:
+        return
+    pytest.fail(f"@pytest.mark.mock_origin: {refused}", pytrace=False)  # outside the except: no chained traceback
+
+
 @pytest.fixture
 def mock_origin(_mock_origin_handle, request) -> MockOrigin:
     """A handle on the session's server, reset for this test."""
     handle = _mock_origin_handle
-    handle._base = Path(request.node.path).parent if getattr(request.node, "path", None) else None
+    handle._base = _test_folder(request)
     handle._begin()
-    marker = request.node.get_closest_marker("mock_origin")
-    if marker is not None:
-        handle.use(*marker.args)
+    _hold(request, handle)
     return handle
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    result = yield  # the test's own failure, if any, propagates first
-    handle = getattr(item, "funcargs", {}).get("mock_origin")
-    if isinstance(handle, MockOrigin) and not handle.problems_allowed:
-        problems = handle.problems()
-        if problems:
-            raise AssertionError("the mock origin saw problems:\n  " + "\n  ".join(problems))
+    """A request nothing matched, or a script that failed, fails the test that caused it
+    (unless the test failed already, or said it expects them)."""
+    result = yield
+    for handle in item.stash.get(HANDLES, ()):
+        if not handle.problems_allowed:
+            problems = handle.problems_at_end()
+            if problems:
+                pytest.fail("the mock origin saw problems:\n  " + "\n  ".join(problems), pytrace=False)
     return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report shows what the server saw."""
+    report = yield
+    if report.when == "call" and report.failed:
+        for handle in item.stash.get(HANDLES, ()):
+            try:
+                text = handle.report_section()
+            except Exception as error:  # the server went away: say so rather than hide the test's failure
+                text = f"(the journal could not be read: {error})"
+            report.sections.append((handle.section_title, text))
+    return report
 
 
 # --- pytest-twisted: in process, on the running reactor ---------------------------
 
 
-class TwistedMockOrigin:
-    """The same handle for pytest-twisted tests; ``wait_for`` returns a Deferred."""
-
-    def __init__(self, service, paths: list[str]):
-        self.service = service
-        self.paths = paths
-        address = service.ports[0].getHost()
-        self.host, self.port = address.host, address.port
-
-    def url(self, path: str = "/") -> str:
-        return f"http://{self.host}:{self.port}" + (path if path.startswith("/") else "/" + path)
-
-    def use(self, *texts_or_paths: str) -> None:
-        from mockorigin.loader import load_paths, load_text
-
-        behaviours = []
-        for item in texts_or_paths:
-            behaviours += load_text(item, "<use() text>") if "\n" in item or ": " in item else load_paths([item])
-        self.service.factory.state.replace(behaviours)
-
-    def journal(self, behaviour: str | None = None) -> list[Entry]:
-        return _namespace(self.service.factory.journal.select(behaviour))
-
-    def wait_for(self, count: int, timeout: float = 5.0, behaviour: str | None = None):
-        from twisted.internet import defer
-
-        journal = self.service.factory.journal
-        done: defer.Deferred = defer.Deferred()
-
-        def check(_entry=None):
-            entries = journal.select(behaviour)
-            if len(entries) >= count and not done.called:
-                journal.listeners.remove(check)
-                done.callback(_namespace(entries))
-
-        journal.listeners.append(check)
-        check()
-        if not done.called:
-            done.addTimeout(timeout, self.service.reactor, onTimeoutCancel=lambda *_: _timeout(journal, check, count, timeout))
-        return done
-
-    def reset(self) -> None:
-        self.service.factory.journal.clear()
-        self.service.factory.state.reset_sequences()
+_catalogue_set: list = []  # the built-in catalogue, loaded once: it does not change under a session
 
 
-def _timeout(journal, check, count, timeout):
-    if check in journal.listeners:
-        journal.listeners.remove(check)
-    raise TimeoutError(f"expected {count} journal entries within {timeout}s, got {len(journal.entries)}")
+@pytest.fixture
+def _mock_origin_twisted_set(mock_origin_behaviours) -> tuple[list[str], tuple]:
+    """The behaviour paths and the set loaded from them (per test: ``mock_origin_behaviours``
+    may be overridden at any scope, and a project's files may change between tests)."""
+    from mockorigin.cli import catalogue_path
+    from mockorigin.loader import LoadError, load_paths
+
+    if not mock_origin_behaviours:
+        if not _catalogue_set:
+            _catalogue_set.append(load_paths([catalogue_path()]))
+        return [catalogue_path()], _catalogue_set[0]
+    try:
+        return list(mock_origin_behaviours), load_paths(mock_origin_behaviours)
+    except LoadError as error:
+        refused = str(error)
+    pytest.fail(f"the mock origin behaviours did not load:\n{refused}", pytrace=False)
 
 
-def _twisted_fixture():
+def _twisted_server_fixture():
+    """The listening service, alone in the async fixture: pytest-twisted cannot recover from an
+    async fixture that fails before it yields, so whatever may refuse (loading, the marker) runs
+    in the plain fixtures around it."""
     try:
         import pytest_twisted
     except ImportError:  # pragma: no cover - pytest-twisted is a dependency
         return None
 
     @pytest_twisted.async_yield_fixture
-    async def mock_origin_twisted(mock_origin_behaviours):
-        """An in-process mock origin on pytest-twisted's reactor."""
+    async def _mock_origin_twisted_service(_mock_origin_twisted_set):
         from twisted.internet import reactor
 
-        from mockorigin.cli import catalogue_path
         from mockorigin.journal import Journal
-        from mockorigin.loader import load_paths
         from mockorigin.service import OriginService
         from mockorigin.interpreter.state import ServerState
 
-        paths = mock_origin_behaviours or [catalogue_path()]
-        service = OriginService(reactor, ServerState(load_paths(paths)), ["tcp:0:interface=127.0.0.1"], Journal(), admin=None, paths=paths)
+        paths, behaviours = _mock_origin_twisted_set
+        service = OriginService(reactor, ServerState(behaviours), ["tcp:0:interface=127.0.0.1"], Journal(), admin=None, paths=paths)
         await service.start_listening()
         try:
-            yield TwistedMockOrigin(service, paths)
+            yield service
         finally:
             await service.stop_listening()
             await service.drain()
 
-    return mock_origin_twisted
+    return _mock_origin_twisted_service
 
 
-mock_origin_twisted = _twisted_fixture()
+_mock_origin_twisted_service = _twisted_server_fixture()
+
+
+@pytest.fixture
+def mock_origin_twisted(_mock_origin_twisted_service, request) -> TwistedMockOrigin:
+    """An in-process mock origin on pytest-twisted's reactor, serving the marker's set if any."""
+    handle = TwistedMockOrigin(_mock_origin_twisted_service, _mock_origin_twisted_service.paths, _test_folder(request))
+    _hold(request, handle)
+    return handle
+
+
+__all__ = ["MockOrigin", "MockOriginError", "ServerProcess", "TwistedMockOrigin", "start_server_process"]

@@ -169,3 +169,22 @@ def test_pytest_twisted_in_process_server(pytester):
         """
     )
     run(pytester).assert_outcomes(passed=1)
+
+
+def test_twisted_handle_with_a_broken_behaviour_file_errors_each_test_with_its_location(pytester):
+    """Loading happens outside pytest-twisted's async fixture: one that fails before it yields
+    leaves pytest's fixture state broken for every later test."""
+    pytester.makefile(".yaml", mine="name: mine\nmatch: {path: /mine}\nscript: [{respond: 999}]\n")
+    pytester.makeini("[pytest]\nmock_origin_behaviours = mine.yaml\n")
+    pytester.makepyfile(
+        """
+        def test_one(mock_origin_twisted):
+            pass
+
+        def test_two(mock_origin_twisted):
+            pass
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(errors=2)
+    assert result.stdout.str().count("mine.yaml:3:20: 999 is out of range: must be at most 599") == 2
