@@ -2,8 +2,8 @@
 
 from mockorigin.control import Control, ControlError
 from mockorigin.journal import Journal
-from mockorigin.loader import LoadError, load_paths, load_text
-from mockorigin.model import Behaviour
+from mockorigin.format.loader import LoadError, load_paths, load_text
+from mockorigin.format.model import Behaviour
 from mockorigin.http1 import OriginFactory, OriginProtocol
 from mockorigin.interpreter.state import ServerState
 

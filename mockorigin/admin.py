@@ -19,7 +19,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import Site
 
 from mockorigin.interpreter.answers import describe
-from mockorigin.loader import LoadError, load_text
+from mockorigin.format.loader import LoadError, load_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from mockorigin.service import OriginService
@@ -147,7 +147,7 @@ class ControlResource(Resource):
 
     def _compose(self, data: bytes):
         """``{"select": [names from the started set], "files": [{"name", "text"}]}``, or None if not that shape."""
-        from mockorigin.loader import check_set
+        from mockorigin.format.loader import check_set
 
         try:
             value = json.loads(data)
@@ -179,7 +179,7 @@ class ControlResource(Resource):
         return tuple(chosen)
 
     def _check_set(self, behaviours) -> None:
-        from mockorigin.loader import check_set
+        from mockorigin.format.loader import check_set
 
         try:
             check_set(behaviours)

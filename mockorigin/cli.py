@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 from mockorigin import limits as limit_values
 from mockorigin.interpreter.answers import describe
-from mockorigin.loader import LoadError, load_paths, schema
-from mockorigin.units import parse_size
+from mockorigin.format.loader import LoadError, load_paths, schema
+from mockorigin.format.units import parse_size
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 

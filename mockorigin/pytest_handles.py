@@ -238,7 +238,7 @@ class TwistedMockOrigin(Handle):
 
     def _replace(self, names, files, written) -> None:
         __tracebackhide__ = True
-        from mockorigin.loader import LoadError, check_set, load_text
+        from mockorigin.format.loader import LoadError, check_set, load_text
 
         started = {b.name: b for b in self.service.started_set}
         missing = [n for n in names if n not in started]

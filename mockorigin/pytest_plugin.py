@@ -200,7 +200,7 @@ def _mock_origin_twisted_set(mock_origin_behaviours) -> tuple[list[str], tuple]:
     """The behaviour paths and the set loaded from them (per test: ``mock_origin_behaviours``
     may be overridden at any scope, and a project's files may change between tests)."""
     from mockorigin.cli import catalogue_path
-    from mockorigin.loader import LoadError, load_paths
+    from mockorigin.format.loader import LoadError, load_paths
 
     if not mock_origin_behaviours:
         if not _catalogue_set:

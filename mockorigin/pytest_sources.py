@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 PLUGIN_MODULES = ("mockorigin.", "pluggy", "_pytest.")  # frames skipped to find the test's own line
-MAX_DEPTH = 64  # as for YAML files (mockorigin.yamlsource.MAX_DEPTH)
+MAX_DEPTH = 64  # as for YAML files (mockorigin.format.yamlsource.MAX_DEPTH)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mockorigin import pytest_report as report
 from mockorigin.control import Entry
-from mockorigin.units import parse_duration
+from mockorigin.format.units import parse_duration
 
 DEFAULT_VERIFY_TIMEOUT = 2.0  # how long a helper waits for an exchange to be journaled
 

@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
-from mockorigin import model
-from mockorigin.loader import LoadError, load_paths
+from mockorigin.format import model
+from mockorigin.format.loader import LoadError, load_paths
 from mockorigin.interpreter.state import ServerState
 
 log = Logger()

@@ -12,7 +12,7 @@ import argparse
 from twisted.python import usage
 
 from mockorigin.cli import UsageProblem, add_serve_options, check_serve_options
-from mockorigin.loader import LoadError, load_paths
+from mockorigin.format.loader import LoadError, load_paths
 
 
 class Options(usage.Options):

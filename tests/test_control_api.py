@@ -11,7 +11,7 @@ import pytest
 import urllib3
 
 from mockorigin import ControlError
-from mockorigin.loader import load_paths
+from mockorigin.format.loader import load_paths
 
 from .conftest import CATALOGUE, Hammer
 

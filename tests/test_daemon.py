@@ -12,7 +12,7 @@ import time
 import pytest
 import urllib3
 
-from mockorigin.loader import load_paths
+from mockorigin.format.loader import load_paths
 
 from .conftest import CATALOGUE, ROOT
 

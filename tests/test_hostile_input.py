@@ -177,7 +177,7 @@ def test_the_rate_is_a_setting(harness):
 )
 def test_params_that_make_a_drip_or_a_repeat_run_past_the_limit_get_a_400_naming_them(harness, query, names):
     """#10 defect 15: each param within its bounds, together hours of dripping."""
-    from mockorigin.loader import load_paths
+    from mockorigin.format.loader import load_paths
 
     from .conftest import CATALOGUE
 

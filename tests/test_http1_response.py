@@ -12,7 +12,7 @@ from mockorigin.http1.fixed import fixed_response
 from mockorigin.http1.response import Response
 from mockorigin.interpreter import commands as c
 from mockorigin.interpreter.request import Body
-from mockorigin.loader import load_text
+from mockorigin.format.loader import load_text
 
 from .test_interpreter import request
 

@@ -9,7 +9,7 @@ import pytest
 from mockorigin import interpreter
 from mockorigin.interpreter.commands import AwaitBody, BodyBytes, Close, EndBody, FinalHead, Hang, Interim, Raw, Reset, Sleep, WholeResponse
 from mockorigin.interpreter.request import Body, Request
-from mockorigin.loader import load_text
+from mockorigin.format.loader import load_text
 
 
 def request(method="GET", version="1.1", headers=(), target="/x") -> Request:

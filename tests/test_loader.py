@@ -12,9 +12,10 @@ import tracemalloc
 import pytest
 import yaml
 
-from mockorigin import model, yamlsource
+from mockorigin.format import model
+from mockorigin.format import yamlsource
 from mockorigin.cli import main
-from mockorigin.loader import LoadError, load_paths, load_text, schema
+from mockorigin.format.loader import LoadError, load_paths, load_text, schema
 
 from .conftest import ROOT
 

@@ -7,8 +7,9 @@ import os
 import pytest
 from twisted.internet.task import Clock
 
-from mockorigin import bodies, model
-from mockorigin.loader import load_paths
+from mockorigin.format import model
+from mockorigin.interpreter import bodies
+from mockorigin.format.loader import load_paths
 from mockorigin.reload import Reloader
 from mockorigin.interpreter.state import ServerState
 

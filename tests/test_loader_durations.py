@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mockorigin import limits
-from mockorigin.loader import LoadError, load_paths, load_text
+from mockorigin.format.loader import LoadError, load_paths, load_text
 
 
 def problems(text: str) -> list[str]:

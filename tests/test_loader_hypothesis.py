@@ -13,8 +13,8 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from mockorigin import model
-from mockorigin.loader import LoadError, load_text
+from mockorigin.format import model
+from mockorigin.format.loader import LoadError, load_text
 
 from .conftest import ROOT
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from mockorigin.loader import load_text
-from mockorigin.matcher import Router
+from mockorigin.format.loader import load_text
+from mockorigin.interpreter.router import Router
 from mockorigin.interpreter.request import Request
 
 

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from mockorigin.loader import LoadError, load_text
+from mockorigin.format.loader import LoadError, load_text
 from mockorigin.pytest_sources import MAX_DEPTH, Site, Written, caller_site, dict_text, key_path, located, marker_site
 
 
@@ -174,7 +174,7 @@ def test_a_place_another_item_names_in_a_message_is_moved_too(tmp_path):
     first, second = {"name": "a", "match": {"path": "/a"}, "script": [{"respond": 200}]}, {"name": "a", "match": {"path": "/b"}, "script": [{"respond": 200}]}
     site = Site(str(source), 2)
     written = {f"dict-{n}.yaml": Written(f"dict-{n}.yaml", dict_text(d)[0], site, n - 1, 2, dict_text(d)[1]) for n, d in ((1, first), (2, second))}
-    from mockorigin.loader import check_set
+    from mockorigin.format.loader import check_set
 
     with pytest.raises(LoadError) as clash:
         check_set(load_text(written["dict-1.yaml"].text, "dict-1.yaml") + load_text(written["dict-2.yaml"].text, "dict-2.yaml"))

@@ -17,7 +17,7 @@ from twisted.internet.testing import StringTransport
 from mockorigin import interpreter
 from mockorigin.journal import Journal
 from mockorigin.limits import ConnectionLimits
-from mockorigin.loader import load_text
+from mockorigin.format.loader import load_text
 from mockorigin.http1 import OriginFactory, OriginProtocol
 from mockorigin.interpreter.state import ServerState
 

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from mockorigin.loader import load_text
+from mockorigin.format.loader import load_text
 
 from .conftest import ROOT, require_program
 from .test_e2e_curl import journal_entry, marker

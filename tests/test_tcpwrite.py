@@ -141,7 +141,7 @@ def timed_exchange(script_yaml: str, request: bytes, until: bytes, turn: bool = 
     from twisted.internet.task import Clock
 
     from mockorigin.journal import Journal
-    from mockorigin.loader import load_text
+    from mockorigin.format.loader import load_text
     from mockorigin.http1 import OriginFactory
     from mockorigin.interpreter.state import ServerState
 

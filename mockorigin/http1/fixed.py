@@ -9,7 +9,7 @@ formatting job.
 
 from __future__ import annotations
 
-from mockorigin import model
+from mockorigin.format import model
 from mockorigin.http1 import wire
 from mockorigin.interpreter.headers import add_date_and_server, header_value, http_date
 

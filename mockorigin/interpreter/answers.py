@@ -9,10 +9,10 @@ from __future__ import annotations
 import html
 import json
 
-from mockorigin import model
-from mockorigin.matcher import Router
-from mockorigin.template import Template
-from mockorigin.units import format_duration
+from mockorigin.format import model
+from mockorigin.interpreter.router import Router
+from mockorigin.format.template import Template
+from mockorigin.format.units import format_duration
 
 
 def _respond(status: int, content_type: str, body: str, close: bool = False) -> tuple[model.Step, ...]:

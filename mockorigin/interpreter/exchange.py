@@ -8,10 +8,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from mockorigin import model
+from mockorigin.format import model
 from mockorigin.interpreter.request import Body, Request
-from mockorigin.template import Reference, Template
-from mockorigin.units import format_duration, parse_duration, parse_integer, parse_size
+from mockorigin.format.template import Reference, Template
+from mockorigin.format.units import format_duration, parse_duration, parse_integer, parse_size
 
 NO_PARAMS: Mapping[str, object] = MappingProxyType({})  # shared, so read-only
 

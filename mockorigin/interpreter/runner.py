@@ -13,7 +13,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator
 
-from mockorigin import bodies, model
+from mockorigin.format import model
+from mockorigin.interpreter import bodies
 from mockorigin.interpreter import commands as c
 from mockorigin.interpreter.commands import Command, Script
 from mockorigin.interpreter.exchange import Exchange

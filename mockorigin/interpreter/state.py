@@ -9,8 +9,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-from mockorigin import model
-from mockorigin.matcher import Router
+from mockorigin.format import model
+from mockorigin.interpreter.router import Router
 
 
 class ServerState:

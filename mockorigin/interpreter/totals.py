@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 
-from mockorigin import limits, model
+from mockorigin import limits
+from mockorigin.format import model
 from mockorigin.interpreter.exchange import ParamError
-from mockorigin.units import format_duration
+from mockorigin.format.units import format_duration
 
 
 def check_totals(behaviour: model.Behaviour, params: Mapping[str, object]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 
-from mockorigin import model
+from mockorigin.format import model
 from mockorigin.interpreter import commands as c
 from mockorigin.interpreter.commands import Script
 from mockorigin.interpreter.exchange import Exchange

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from mockorigin.model import Location
+from mockorigin.format.model import Location
 
 try:  # the C parser is ~10x faster; fall back quietly where libyaml is missing
     from yaml import CSafeLoader as _Loader

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from collections.abc import Callable, Mapping, Sequence
 
-from mockorigin import model
+from mockorigin.format import model
 
 REGEX_BUDGET = 0.1  # seconds of regex matching per request, for all the rules it tries
 

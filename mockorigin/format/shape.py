@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable
 from importlib import resources
 
-from mockorigin.yamlsource import Document, Problem
+from mockorigin.format.yamlsource import Document, Problem
 
 _TYPE_NAMES = {
     "object": "a mapping",
@@ -28,7 +28,7 @@ _TYPE_NAMES = {
 
 def schema() -> dict:
     """The JSON Schema (draft-07) of one behaviour document."""
-    return json.loads(resources.files("mockorigin").joinpath("schema.json").read_text("utf-8"))
+    return json.loads(resources.files("mockorigin.format").joinpath("schema.json").read_text("utf-8"))
 
 
 _VALIDATOR = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mockorigin.template import Template
+from mockorigin.format.template import Template
 
 
 @dataclass(frozen=True)
