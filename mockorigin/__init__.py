@@ -1,7 +1,7 @@
 """mockorigin: a mock origin server that misbehaves exactly as scripted."""
 
 from mockorigin.control import Control, ControlError
-from mockorigin.journal import Journal
+from mockorigin.observe.journal import Journal
 from mockorigin.format.loader import LoadError, load_paths, load_text
 from mockorigin.format.model import Behaviour
 from mockorigin.http1 import OriginFactory, OriginProtocol

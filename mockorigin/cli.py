@@ -175,12 +175,12 @@ def _second_signal_aborts(service, reactor) -> None:
 
 def build_service(options, behaviours, reactor):
     """The service ``serve`` and ``twistd mockorigin`` run; ``OSError`` if the journal cannot open."""
-    from mockorigin.journal import Journal
+    from mockorigin.observe.journal import Journal
     from mockorigin.service import OriginService
     from mockorigin.interpreter.state import ServerState
 
     admin = check_serve_options(options)
-    from mockorigin.journalfile import open_journal
+    from mockorigin.observe.journalfile import open_journal
 
     sink = open_journal(options.journal, options.journal_max_bytes, options.journal_keep) if options.journal else None  # closed by the journal
     journal = Journal(capacity=options.journal_size, sink=sink, clock=None if getattr(sink, "flush_each_entry", False) else reactor)

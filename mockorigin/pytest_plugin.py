@@ -226,7 +226,7 @@ def _twisted_server_fixture():
     async def _mock_origin_twisted_service(_mock_origin_twisted_set):
         from twisted.internet import reactor
 
-        from mockorigin.journal import Journal
+        from mockorigin.observe.journal import Journal
         from mockorigin.service import OriginService
         from mockorigin.interpreter.state import ServerState
 

@@ -19,7 +19,7 @@ from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 
 from mockorigin import __version__
-from mockorigin.journal import Journal
+from mockorigin.observe.journal import Journal
 from mockorigin.limits import ConnectionLimits
 from mockorigin.http1 import OriginFactory
 from mockorigin.interpreter.state import ServerState
@@ -187,8 +187,7 @@ class OriginService(Service):
     def abort_all(self) -> None:
         """Cut every connection now (RST): the end of the grace period, or a second signal."""
         for connection in list(self.factory.connections):
-            connection.ended_by_server = connection.ended_by_server or "hang cut"
-            connection.transport.abortConnection()
+            connection.abort("hang cut", "the shutdown's grace period is over")
 
 
 class ListenError(Exception):

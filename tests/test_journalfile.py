@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from mockorigin.journalfile import JournalFile
+from mockorigin.observe.journalfile import JournalFile
 
 from .conftest import ROOT
 

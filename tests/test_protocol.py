@@ -311,7 +311,7 @@ def test_journal_records_times_and_client_facts(harness):
     assert entry["behaviour"] == "continue-delayed"
     assert entry["times"]["first_body_byte"] == pytest.approx(0.5)
     assert entry["times"]["last_body_byte"] == pytest.approx(2.0)
-    assert entry["interims"] == [{"status": 100, "at": pytest.approx(2.0)}]
+    assert entry["interims"] == [{"status": 100, "at": pytest.approx(2.0), "after_client_left": False}]
     assert entry["final"]["status"] == 200
     assert entry["facts"]["sent_body_before_continue"] is True
     assert entry["facts"]["waited_for_continue"] == pytest.approx(0.5)
@@ -331,7 +331,7 @@ def test_a_connection_closed_mid_head_is_journaled(harness):
     h.lose()
     (entry,) = h.journal
     assert entry["request"] is None
-    assert entry["ended"] == {"how": "client closed", "by": "client", "signal": "FIN", "stage": "head", "at": 0.0}
+    assert entry["ended"] == {"how": "client closed", "by": "client", "signal": "FIN", "stage": "head", "at": 0.0, "client": {"fin": {"at": 0.0, "stage": "head"}, "rst": None}, "server": None}
 
 
 def test_every_timer_is_cancelled_when_the_client_leaves(harness):

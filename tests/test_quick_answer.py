@@ -15,7 +15,7 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
 from mockorigin import interpreter
-from mockorigin.journal import Journal
+from mockorigin.observe.journal import Journal
 from mockorigin.limits import ConnectionLimits
 from mockorigin.format.loader import load_text
 from mockorigin.http1 import OriginFactory, OriginProtocol

@@ -140,7 +140,7 @@ def timed_exchange(script_yaml: str, request: bytes, until: bytes, turn: bool = 
     reactor does not run meanwhile: whatever arrives was sent in the timer's own run."""
     from twisted.internet.task import Clock
 
-    from mockorigin.journal import Journal
+    from mockorigin.observe.journal import Journal
     from mockorigin.format.loader import load_text
     from mockorigin.http1 import OriginFactory
     from mockorigin.interpreter.state import ServerState

@@ -19,15 +19,16 @@ class HttpSteps:
         return model.Wait(self.num(path, value, "duration"))
 
     def step_interim(self, path, value):
-        if isinstance(value, int):
-            return model.Interim(value)
+        if not isinstance(value, dict):
+            return model.Interim(self.num(path, value, "interim status"))
         interim = model.Interim(
-            status=value["status"],
+            status=self.num(path + ("status",), value["status"], "interim status"),
             reason=value.get("reason"),
             headers=self.headers(path + ("headers",), value.get("headers")),
             count=self.num(path + ("count",), value.get("count", 1), "count"),
             every=self.num(path + ("every",), value.get("every", 0), "duration"),
             to_http10=value.get("to_http10", False),
+            if_expected=value.get("if_expected", False),
         )
         self.check_repeat(path, "interims", interim.count, interim.every)
         return interim
@@ -100,8 +101,14 @@ class HttpSteps:
     def step_raw(self, path, value):
         if isinstance(value, str):
             return model.Raw(model.TextBody(self.template(path, value)))
-        (kind,) = value
-        return model.Raw(self.bytes_source(path, value, kind))
+        kinds = [k for k in ("text", "hex", "base64") if k in value]
+        if len(kinds) != 1:
+            self.fail(path, "give exactly one of text, hex or base64 (and optionally drip)")
+            return model.Raw(model.BytesBody(b""))
+        source = self.bytes_source(path, value, kinds[0])
+        drip = self.drip(path + ("drip",), value.get("drip"))
+        self.check_drip(path + ("drip",), source, drip)
+        return model.Raw(source, drip)
 
     def step_hang(self, path, value):
         if value is None:
@@ -111,8 +118,12 @@ class HttpSteps:
             return model.Hang(
                 None if duration is None else self.num(path + ("for",), duration, "duration"),
                 read=value.get("read", True),
+                until_data=value.get("until") == "data",
             )
         return model.Hang(self.num(path, value, "duration"))
+
+    def step_unread_body(self, path, value):
+        return model.UnreadBody(value)
 
     def step_close(self, path, value):
         return model.Close()

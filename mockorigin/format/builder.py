@@ -58,8 +58,23 @@ class Builder(HttpSteps, WebSocketSteps, Durations):
             match=match,
             params=tuple(self.params.values()),
             scripts=scripts,
+            limits=self.limits(raw.get("limits")),
             location=self.document.start,
         )
+
+    def limits(self, raw: dict | None) -> model.Limits | None:
+        """The behaviour's own connection limits: literal values within the server's bounds."""
+        if not raw:
+            return None
+        values = {}
+        for key, kind in (("body_timeout", "duration"), ("body_min_rate", "size"), ("idle_timeout", "duration")):
+            if key in raw:
+                value = self.num(("limits", key), raw[key], kind)
+                if isinstance(value, model.ParamRef):
+                    self.fail(("limits", key), "limits take literal values, not params")
+                    continue
+                values[key] = value
+        return model.Limits(**values)
 
     # params and numbers
 
@@ -98,11 +113,13 @@ class Builder(HttpSteps, WebSocketSteps, Durations):
         """A literal or ``${param}`` of a compatible type, within the server's bounds."""
         if isinstance(raw, str) and (ref := single_reference(raw.strip())) is not None:
             param = self.params.get(ref)
-            allowed = {"duration": {"duration"}, "size": {"size", "integer"}, "count": {"integer"}, "status": {"integer"}}[kind]
+            allowed = {"duration": {"duration"}, "size": {"size", "integer"}, "count": {"integer"}, "status": {"integer"}, "interim status": {"integer"}}[kind]
             if param is None:
                 self.fail(path, f"unknown param ${{{ref}}}; declare it under `params`")
             elif param.type not in allowed:
                 self.fail(path, f"param {ref!r} is a {param.type}; a {kind} is needed here")
+            elif kind == "interim status" and not (100 <= param.minimum and param.maximum <= 199):  # type: ignore[operator]
+                self.fail(path, f"param {ref!r} is used as an interim status: give it min >= 100 and max <= 199")
             elif kind == "status" and not (100 <= param.minimum and param.maximum <= 599):  # type: ignore[operator]
                 self.fail(path, f"param {ref!r} is used as a status: give it min >= 100 and max <= 599")
             return model.ParamRef(ref)
@@ -112,7 +129,7 @@ class Builder(HttpSteps, WebSocketSteps, Durations):
                 bound: float = limits.MAX_DURATION
             elif kind == "size":
                 value, bound = parse_size(raw), limits.MAX_BODY_SIZE
-            elif kind == "status":
+            elif kind in ("status", "interim status"):
                 return parse_integer(raw)  # the schema bounds literal statuses
             else:
                 value, bound = parse_integer(raw), limits.MAX_COUNT

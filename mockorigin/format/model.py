@@ -95,6 +95,7 @@ class Interim:
     count: Num = 1
     every: Num = 0.0
     to_http10: bool = False
+    if_expected: bool = False  # only to a request that said Expect: 100-continue
 
 
 @dataclass(frozen=True)
@@ -165,12 +166,21 @@ class End:
 @dataclass(frozen=True)
 class Raw:
     source: BodySource
+    drip: Drip | None = None
 
 
 @dataclass(frozen=True)
 class Hang:
     duration: Num | None = None  # None: until the client leaves (bounded by the hang limit)
     read: bool = True
+    until_data: bool = False  # also ends when the client sends anything
+
+
+@dataclass(frozen=True)
+class UnreadBody:
+    """What becomes of a request body the script did not read: discard, skip or close."""
+
+    policy: str
 
 
 @dataclass(frozen=True)
@@ -237,7 +247,7 @@ class Upgrade:
     then: tuple[WsStep, ...] = (Echo(),)
 
 
-Step = Wait | Interim | ReadBody | Respond | Head | Body | End | Raw | Hang | Close | Reset | Upgrade
+Step = Wait | Interim | ReadBody | Respond | Head | Body | End | Raw | Hang | UnreadBody | Close | Reset | Upgrade
 
 
 # --- matching ------------------------------------------------------------------
@@ -260,6 +270,15 @@ class Match:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """A behaviour's own connection limits (None: the server's)."""
+
+    body_timeout: float | None = None
+    body_min_rate: int | None = None
+    idle_timeout: float | None = None
+
+
+@dataclass(frozen=True)
 class Behaviour:
     name: str
     match: Match
@@ -267,6 +286,7 @@ class Behaviour:
     summary: str = ""
     references: tuple[str, ...] = ()
     params: tuple[Param, ...] = ()
+    limits: Limits | None = None
     location: Location | None = field(default=None, compare=False)
 
     def param(self, name: str) -> Param:

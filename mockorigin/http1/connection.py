@@ -33,12 +33,20 @@ from zope.interface import implementer
 from mockorigin.http1.ending import Ending
 from mockorigin.http1.reader import BadRequest, BodyComplete, BodyCutShort, BodyReceived, HeadReceived, RequestReader
 from mockorigin.http1.running import ExchangeRunner
-from mockorigin.journal import ExchangeRecord
+from mockorigin.observe.record import ExchangeRecord, wall_clock
 from mockorigin.transport.tcpwrite import write_now
 
 if TYPE_CHECKING:  # pragma: no cover
     from mockorigin.http1.factory import OriginFactory
 
+_ENDED_FIRST = {  # how a connection ended -> what happened to the requests still waiting behind it
+    "client closed": "the client closed the connection",
+    "client reset": "the client reset the connection",
+    "completed": "the server closed the connection",
+    "server closed": "the server closed the connection",
+    "server reset": "the server reset the connection",
+    "hang cut": "the server cut the connection",
+}
 _OUTBOX_LIMIT = 64 * 1024  # Twisted's own buffer size: past it, flow control must see the bytes
 _NO_PAUSES: frozenset[str] = frozenset()  # shared: most connections never pause reading
 
@@ -52,6 +60,7 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
         "clock", "limits", "connection_id", "accepted_at", "peer", "reader", "record", "exchange", "script", "response",
         "requests", "step_timer", "deadline_slot", "awaiting_body", "write_paused", "blocked_on_write", "read_pauses", "read_closed",
         "draining", "ended_by_server", "hanging", "deadline", "lingering", "ws", "outbox", "body_window_from",
+        "pipelined_at", "late_bytes", "late_at", "fin_at", "server_end",
     )
     factory: OriginFactory
 
@@ -84,6 +93,11 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
         self.ws = None  # a websocket.mode.WebSocketMode, once a script upgrades the connection
         self.outbox: bytearray | None = None  # a timed run's bytes, sent at once when it stops (see _step_timer_fired)
         self.body_window_from = 0  # body bytes when the current minimum-rate window began
+        self.pipelined_at: float | None = None  # when bytes of a next request began to wait behind the running exchange
+        self.late_bytes: bytearray | None = None  # what the client sent after the server closed its side (bounded)
+        self.late_at: float | None = None  # ... and when it began
+        self.fin_at: float | None = None  # when the client's FIN came, if between requests
+        self.server_end: tuple[str, float, str] | None = None  # (FIN or RST, when, why) if the server ended it between requests
         factory.connections.add(self)
         try:
             self.transport.setTcpNoDelay(True)  # 1xx and drips must leave as written
@@ -105,14 +119,24 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
             self._begin_record()
         self._handle(self.reader.feed(data))
         if self.exchange is not None:
-            if self.reader.buffered > self.limits.max_buffered:
+            buffered = self.reader.buffered
+            if buffered and self.pipelined_at is None:
+                self.pipelined_at = self.clock.seconds() - self.accepted_at
+            if buffered > self.limits.max_buffered:
                 self._pause_reading("buffer")
+            if self.hanging == "until data":
+                self._cancel_step_timer()
+                self._hang_over()
         else:
             self._watch_head()
 
     def readConnectionLost(self) -> None:
         """The client sent FIN: it may still read, so a running script goes on."""
         self.read_closed = True
+        if self.record is not None:
+            self.record.client_closed(self._stage())
+        else:
+            self.fin_at = self.clock.seconds() - self.accepted_at
         if self.lingering is not None or self.ws is not None:
             self._lose_connection()  # the client has finished too
             return
@@ -123,10 +147,14 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
     def writeConnectionLost(self) -> None:  # pragma: no cover - we never half-close
         pass
 
-    def _begin_record(self) -> None:
-        self.record = ExchangeRecord(self.connection_id, 0, self.peer, self.accepted_at, self.clock.seconds)
+    def _begin_record(self, at: float | None = None) -> None:
+        """A record for the next exchange (``at``: when its first byte came, if earlier than now)."""
+        self.record = self._new_record(0)
         if self.reader.in_head:
-            self.record.head_started()
+            self.record.head_started(at)
+
+    def _new_record(self, request_id: int) -> ExchangeRecord:
+        return ExchangeRecord(self.connection_id, request_id, self.peer, self.accepted_at, self.clock.seconds)
 
     def _watch_head(self) -> None:
         """A head has begun and not ended: it must end within the head deadline of its
@@ -160,17 +188,45 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
         if self.script is not None:
             self.script.close()
             self.script = None
-        how = self.ended_by_server
-        if how is None:
-            how = "client reset" if reason.check(net_error.ConnectionLost) else "client closed"
-        if self.ws is not None and self.record is not None:
-            self.record.websocket = self.ws.summary(how)
         stage = self._stage()
-        if self.record is not None or self.requests == 0:
-            if self.record is None:
-                self.record = ExchangeRecord(self.connection_id, 0, self.peer, self.accepted_at, self.clock.seconds)
+        reset = reason.check(net_error.ConnectionLost) is not None  # ECONNRESET or EPIPE: the client's RST
+        how = self.ended_by_server or ("client reset" if reset else "client closed")
+        record = self.record
+        if record is None and self.requests == 0:
+            record = self.record = self._new_record(0)  # a connection that ended with no request
+            if self.fin_at is not None:
+                record.client_fin = (self.fin_at, "idle", 0)
+            if self.server_end is not None:
+                signal, at, why = self.server_end
+                record.server_ended(signal, "idle", why, at)
+        if record is not None:
+            if reset:
+                record.client_reset(stage)
+            elif self.ended_by_server is None:
+                record.client_closed(stage)  # a FIN that came with the close
+            if self.ws is not None:
+                record.websocket = self.ws.summary(how)
             self._journal(how, stage)
-        self.factory.forget(self)
+        self._journal_unanswered(how, _ENDED_FIRST.get(how, "the connection ended"))
+        self.factory.forget(self, self._summary(how, reset))
+
+    def _summary(self, how: str, reset: bool) -> dict:
+        """The connection's lifecycle, for the control API's list of recently closed ones."""
+        now = self.clock.seconds() - self.accepted_at
+        if self.ended_by_server is not None and self.server_end is not None and (self.fin_at is None or self.server_end[1] <= self.fin_at):
+            by, signal, at, why = "server", self.server_end[0], self.server_end[1], self.server_end[2]
+        elif self.ended_by_server is not None and self.fin_at is None:
+            by, signal, at, why = "server", "RST" if how in ("server reset", "hang cut") else "FIN", now, how
+        else:
+            by, signal, at, why = "client", "RST" if reset and self.fin_at is None else "FIN", self.fin_at if self.fin_at is not None else now, None
+        return {
+            "connection": self.connection_id,
+            "client": self.peer,
+            "accepted_at": wall_clock(self.accepted_at),
+            "open_for": round(now, 6),
+            "requests": self.requests,
+            "ended": {"by": by, "signal": signal, "at": round(at, 6), "why": why},
+        }
 
     def describe(self, now: float) -> dict:
         """Where this connection stands, for the control API."""

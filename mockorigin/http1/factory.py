@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections import deque
+from dataclasses import replace
+
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import Factory
 
 from mockorigin.http1.connection import OriginProtocol
 from mockorigin.interpreter.state import ServerState
-from mockorigin.journal import Journal
+from mockorigin.observe.journal import Journal
 from mockorigin.limits import ConnectionLimits
 from mockorigin.transport.deadlines import Deadlines
+
+
+CLOSED_KEPT = 1000
 
 
 class OriginFactory(Factory):
@@ -31,6 +37,20 @@ class OriginFactory(Factory):
         self.deadlines = Deadlines(clock)
         self.stopping = False
         self._when_empty: list[Deferred] = []
+        self._merged_limits: dict = {}
+        self.closed: deque[dict] = deque(maxlen=CLOSED_KEPT)  # the lifecycles of recently closed connections
+
+    def limits_for(self, behaviour) -> ConnectionLimits:
+        """The limits an exchange of ``behaviour`` runs under: the server's, with the
+        behaviour's own ``limits`` in their place (merged once per behaviour)."""
+        own = None if behaviour is None else behaviour.limits
+        if own is None:
+            return self.limits
+        merged = self._merged_limits.get(own)
+        if merged is None:
+            changes = {name: getattr(own, name) for name in ("body_timeout", "body_min_rate", "idle_timeout") if getattr(own, name) is not None}
+            merged = self._merged_limits[own] = replace(self.limits, **changes)
+        return merged
 
     def when_empty(self) -> Deferred:
         """Fires once no connection is open."""
@@ -40,8 +60,11 @@ class OriginFactory(Factory):
         self._when_empty.append(waiter)
         return waiter
 
-    def forget(self, protocol: OriginProtocol) -> None:
+    def forget(self, protocol: OriginProtocol, summary: dict | None = None) -> None:
+        """``protocol``'s connection is gone; ``summary``: its lifecycle, kept among the recently closed."""
         self.connections.discard(protocol)
+        if summary is not None:
+            self.closed.append(summary)
         if not self.connections:
             waiters, self._when_empty = self._when_empty, []
             for waiter in waiters:

@@ -98,6 +98,18 @@ class RequestReader:
         self._h11 = None
         return [BodyCutShort()]
 
+    def pending_bytes(self) -> bytes:
+        """The bytes held for requests not yet started (the reader keeps them)."""
+        return bytes(self._buffer)
+
+    def skip_body(self) -> None:
+        """Take the current request as having no body after all: what comes next is the
+        next request (a script answered an Expect request without reading its body)."""
+        if self._state == "body":
+            self._state = "done"
+            self._remaining = 0
+            self._h11 = None
+
     def take_buffered(self) -> bytes:
         """Hand over the bytes after the request (a protocol switch) and stop reading HTTP."""
         data = bytes(self._buffer)

@@ -18,7 +18,7 @@ from mockorigin.interpreter.request import Request
 class Response:
     __slots__ = (
         "final_status", "headers", "chunked", "declared_length", "body_sent", "ended", "complete", "raw",
-        "interims", "withheld", "connection_tokens", "head_only",
+        "interims", "withheld", "connection_tokens", "head_only", "unread_body",
     )
 
     def __init__(self, head_only: bool):
@@ -34,6 +34,7 @@ class Response:
         self.withheld = 0  # interims not sent because the client speaks HTTP/1.0
         self.connection_tokens: frozenset[str] = frozenset()  # of the final head's Connection fields
         self.head_only = head_only  # a response to HEAD: it never has a body
+        self.unread_body: str | None = None  # the script's word on a body it did not read: close, discard or skip
 
     def interim(self, command: c.Interim, version: str) -> bytes | None:
         """The 1xx's bytes, or None: never to an HTTP/1.0 client unless the script insists (RFC 9110 §15.2)."""
@@ -93,16 +94,30 @@ class Response:
 
     def keep_alive(self, request: Request) -> bool:
         """Whether the connection may carry another request (RFC 9112 §9.3)."""
-        if self.raw or self.final_status is None or not self.complete:
-            return False
-        return reuse_allowed(request, self.connection_tokens)
+        return self.why_not_persistent(request) is None
+
+    def why_not_persistent(self, request: Request) -> str | None:
+        """Why the connection may not carry another request after this response, or None."""
+        if self.raw:
+            return "the script sent raw bytes: the response's framing is unknown"
+        if self.final_status is None:
+            return "no final response was sent"
+        if not self.complete:
+            return "the response's body is not whole, or not framed (then the close delimits it)"
+        return why_not_reused(request, self.connection_tokens)
 
 
 def reuse_allowed(request: Request, response_tokens: frozenset[str]) -> bool:
     """What the Connection fields of both sides and the version say of persistence."""
+    return why_not_reused(request, response_tokens) is None
+
+
+def why_not_reused(request: Request, response_tokens: frozenset[str]) -> str | None:
     request_tokens = wire.options(request.connection) if request.connection else frozenset()
-    if "close" in request_tokens or "close" in response_tokens:
-        return False
-    if request.version == "1.0":
-        return "keep-alive" in request_tokens and "keep-alive" in response_tokens
-    return True
+    if "close" in request_tokens:
+        return "the request said Connection: close"
+    if "close" in response_tokens:
+        return "the response said Connection: close"
+    if request.version == "1.0" and not ("keep-alive" in request_tokens and "keep-alive" in response_tokens):
+        return "HTTP/1.0 without Connection: keep-alive on both sides"
+    return None

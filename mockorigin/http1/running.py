@@ -64,6 +64,7 @@ class ExchangeRunner:
             except interpreter.ParamError as problem:
                 steps = answers.bad_param(str(problem))
                 record.problem(str(problem))
+        self.limits = self.factory.limits_for(behaviour)
         record.head(request, behaviour.name if behaviour else None)
         for name in routed.regex_timeouts:
             record.problem(f"regex_timeout: {name}")
@@ -116,7 +117,7 @@ class ExchangeRunner:
 
     def _may_take_another(self) -> bool:
         """Whether, on our side, the connection may carry another request."""
-        return not self.read_closed and not self.factory.stopping and not (self.limits.max_requests and self.requests >= self.limits.max_requests)
+        return self._why_no_more() is None
 
     # --- running the script ------------------------------------------------------
 
@@ -144,13 +145,13 @@ class ExchangeRunner:
                 log.error("script {stage} could not go on: {error}", stage=self._stage(), error=error)
                 self.record.problem(f"script failed at {self._stage()}: {error.strerror or error}")
                 self.script = None
-                self._close("server closed")
+                self._close("server closed", "the script failed")
                 return
             except Exception:
                 log.failure("script {stage} failed", stage=self._stage())
                 self.record.problem(f"script failed at {self._stage()}")
                 self.script = None
-                self._close("server closed")
+                self._close("server closed", "the script failed")
                 return
             if not _HANDLERS[type(command)](self, command):
                 return
@@ -211,7 +212,7 @@ class ExchangeRunner:
         if self.read_closed and command.seconds is None:
             self._lose_connection()
             return False
-        self.hanging = True
+        self.hanging = "until data" if command.until_data else True
         if not command.read:
             self._pause_reading("hang")
         if command.seconds is not None:
@@ -225,14 +226,18 @@ class ExchangeRunner:
         self._resume_reading("hang")
         self._advance()
 
+    def _unread_body(self, command: c.UnreadBody) -> bool:
+        self.response.unread_body = command.policy
+        return True
+
     def _do_close(self, command: c.Close) -> bool:
         self.script = None
-        self._close("server closed")
+        self._close("server closed", "the script's close step")
         return False
 
     def _do_reset(self, command: c.Reset) -> bool:
         self.script = None
-        self._reset()
+        self._reset("the script's reset step")
         return False
 
     def _switch_to_websocket(self, command: c.SwitchToWebSocket) -> bool:
@@ -280,7 +285,7 @@ class ExchangeRunner:
         if self.awaiting_body is not False:
             self._advance()
         elif self.draining:
-            self._close("completed")
+            self._close("completed", "the client half-closed in the middle of the body")
 
     def _body_satisfied(self) -> bool:
         body = self.exchange.body
@@ -302,27 +307,46 @@ class ExchangeRunner:
         if arrived >= needed:
             self._watch_body_rate()
         else:
-            self._refuse(408, f"request body too slow: {arrived} byte{'' if arrived == 1 else 's'} in {limits.body_timeout:g} s, at least {needed} needed")
+            self._refuse(408, f"request body too slow: {arrived} byte{'' if arrived == 1 else 's'} in {limits.body_timeout:g} s, at least {needed} needed", "body_min_rate")
 
     # --- after the script ------------------------------------------------------------
 
     def _script_done(self) -> None:
-        exchange = self.exchange
+        exchange, response = self.exchange, self.response
         self.script = None
         if self.ws is not None:  # the WebSocket steps are over: so is the connection
-            self._close("completed")
+            self._close("completed", "the WebSocket steps are over")
             return
-        if not (self.response.keep_alive(exchange.request) and self._may_take_another()):
-            self._close("completed")
+        why = response.why_not_persistent(exchange.request) or self._why_no_more()
+        if why is not None:
+            self._close("completed", why)
             return
         if exchange.body.complete:
             self._finish_exchange()
             return
-        if exchange.request.expects_continue and 100 not in self.response.interims:
-            self._close("completed")  # the client may be waiting for a 100 that will never come
+        policy = response.unread_body
+        if policy is None and exchange.request.expects_continue and 100 not in response.interims:
+            self._close("completed", "an Expect request was answered without a 100: its body may never come")
+            return
+        if policy == "close":
+            self._close("completed", "unread_body: close")
+            return
+        if policy == "skip":  # the client will not send the body: the next bytes are its next request
+            self.reader.skip_body()
+            self._finish_exchange()
             return
         self.draining = True  # read and discard the rest of the body, then go on
         self._watch_body_rate()
+
+    def _why_no_more(self) -> str | None:
+        """Why, on our side, the connection may not carry another request."""
+        if self.read_closed:
+            return "the client had half-closed"
+        if self.factory.stopping:
+            return "the server is shutting down"
+        if self.limits.max_requests and self.requests >= self.limits.max_requests:
+            return f"{self.requests} requests on this connection (limit: max_requests)"
+        return None
 
     def _finish_exchange(self) -> None:
         """The exchange is over and the connection persists: on to the next request."""
@@ -332,7 +356,8 @@ class ExchangeRunner:
         self._resume_reading("buffer")
         self._set_deadline(self.limits.idle_timeout, self._idle_timeout)
         if self.reader.has_partial_head:
-            self._begin_record()
+            self._begin_record(at=self.pipelined_at)
+        self.pipelined_at = None
         self._handle(self.reader.next_request())
         self._watch_head()
 
@@ -347,6 +372,7 @@ _HANDLERS = {
     c.Sleep: ExchangeRunner._sleep,
     c.AwaitBody: ExchangeRunner._await_body,
     c.Hang: ExchangeRunner._hang,
+    c.UnreadBody: ExchangeRunner._unread_body,
     c.Close: ExchangeRunner._do_close,
     c.Reset: ExchangeRunner._do_reset,
     c.SwitchToWebSocket: ExchangeRunner._switch_to_websocket,

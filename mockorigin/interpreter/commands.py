@@ -89,6 +89,15 @@ class AwaitBody:
 class Hang:
     seconds: float | None  # None: until the client leaves (the wire bounds it)
     read: bool
+    until_data: bool = False  # also until the client sends anything
+
+
+@dataclass(slots=True)
+class UnreadBody:
+    """What becomes of a request body the script did not read, once it ends:
+    ``discard`` (read and drop it), ``skip`` (the client will not send it) or ``close``."""
+
+    policy: str
 
 
 @dataclass(slots=True)
@@ -132,7 +141,7 @@ class EchoUntilClosed:
 
 
 Command = (
-    Interim | FinalHead | WholeResponse | BodyBytes | EndBody | Raw | Sleep | AwaitBody | Hang | Close | Reset
+    Interim | FinalHead | WholeResponse | BodyBytes | EndBody | Raw | Sleep | AwaitBody | Hang | UnreadBody | Close | Reset
     | SwitchToWebSocket | Frame | AwaitMessages | EchoUntilClosed
 )
 Script = Generator[Command, None, None]

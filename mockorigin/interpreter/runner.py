@@ -67,6 +67,8 @@ def _interim(step: model.Interim, exchange: Exchange) -> Script:
     """Every interim is yielded, whatever the HTTP version: whether one may be sent to an
     HTTP/1.0 client is the wire's rule (it withholds it, and journals that it did), and
     the pauses between them stay where the script put them."""
+    if step.if_expected and not exchange.request.expects_continue:
+        return  # a 100 nobody asked for is a misbehaviour of its own, not this step's
     count = int(exchange.value(step.count))
     every = float(exchange.value(step.every))
     status = int(exchange.value(step.status))
@@ -132,13 +134,18 @@ def _end(step: model.End, exchange: Exchange) -> Script:
 @runs(STEPS, model.Raw)
 def _raw(step: model.Raw, exchange: Exchange) -> Script:
     _length, pieces = body_pieces(step.source, exchange, encoding="latin-1")
-    for piece in pieces:
-        yield c.Raw(piece)
+    for command in send_pieces(iter(pieces), step.drip, False, exchange):
+        yield c.Raw(command.data) if isinstance(command, c.BodyBytes) else command
 
 
 @runs(COMMANDS, model.Hang)
 def _hang(step: model.Hang, exchange: Exchange) -> Command:
-    return c.Hang(None if step.duration is None else float(exchange.value(step.duration)), step.read)
+    return c.Hang(None if step.duration is None else float(exchange.value(step.duration)), step.read, step.until_data)
+
+
+@runs(COMMANDS, model.UnreadBody)
+def _unread_body(step: model.UnreadBody, exchange: Exchange) -> Command:
+    return c.UnreadBody(step.policy)
 
 
 @runs(COMMANDS, model.Close)

@@ -31,7 +31,7 @@ def check_totals(behaviour: model.Behaviour, params: Mapping[str, object]) -> No
                 _repeat(step.count, step.every, "pings or pongs", params)
             elif isinstance(step, model.Respond) and step.drip is not None:
                 _drip(step.body, step.drip, params)
-            elif isinstance(step, model.Body) and step.drip is not None:
+            elif isinstance(step, (model.Body, model.Raw)) and step.drip is not None:
                 _drip(step.source, step.drip, params)
 
 

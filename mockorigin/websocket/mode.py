@@ -28,10 +28,10 @@ class WebSocketMode:
         now: Callable[[], float],
         write: Callable[[bytes], None],
         resume: Callable[[], None],
-        end: Callable[[str], None],
+        end: Callable[[str, str], None],
         closing: Callable[[], bool],
     ):
-        """``resume()`` goes on with the script; ``end(how)`` stops it and closes the
+        """``resume()`` goes on with the script; ``end(how, why)`` stops it and closes the
         connection; ``closing()`` says the server is already closing (read, never answer)."""
         self.session = websocket.Session(now)
         self._write, self._resume, self._end, self._closing = write, resume, end, closing
@@ -57,11 +57,11 @@ class WebSocketMode:
                     if session.log.close_sent is None:  # echo the client's code (none for none)
                         self._send(8, close_payload(event.code, ""))
                     session.log.ended = "close handshake"
-                    self._end("completed")
+                    self._end("completed", "the WebSocket closing handshake is done")
             elif isinstance(event, websocket.Failed):
                 self._send(8, close_payload(event.code, event.reason[:100]))
                 session.log.ended = f"protocol error {event.code}: {event.reason}"
-                self._end("server closed")
+                self._end("server closed", f"the client broke the WebSocket protocol ({event.code})")
 
     def receive(self, count: int) -> bool:
         """A receive step: True if its ``count`` messages are here (and taken); otherwise
