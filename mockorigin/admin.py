@@ -155,9 +155,9 @@ class ControlResource(Resource):
     def _add(self, request):
         state = self.service.factory.state
         combined = state.behaviours + self._load_body(request)
-        present = {b.name for b in state.behaviours}
-        again = [b.name for b in combined[len(state.behaviours) :] if b.name in present]
-        if again:  # the same behaviour selected twice is one object: check_set would not see it
+        present = {id(b) for b in state.behaviours}
+        again = [b.name for b in combined[len(state.behaviours) :] if id(b) in present]
+        if again:  # selected from the started set while serving already: one object twice, which check_set does not see
             raise ApiError(409, f"already in the set: {', '.join(again)}; it was not changed")
         try:
             check_set(combined)
