@@ -33,7 +33,9 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("paths", nargs="*", metavar="PATH", help="behaviour files or folders")
     serve.add_argument("--listen", action="append", metavar="ENDPOINT", help="Twisted endpoint string, repeatable (default: tcp:8080:interface=127.0.0.1)")
     serve.add_argument("--admin", default="tcp:0:interface=127.0.0.1", metavar="ENDPOINT", help="control API endpoint (default: a free port on 127.0.0.1; 'none' turns it off)")
-    serve.add_argument("--admin-token", metavar="TOKEN", default=os.environ.get("MOCKORIGIN_ADMIN_TOKEN"), help="require `Authorization: Bearer TOKEN` on the control API (default: $MOCKORIGIN_ADMIN_TOKEN)")
+    serve.add_argument("--admin-token", metavar="TOKEN", help="require `Authorization: Bearer TOKEN` on the control API (default: $MOCKORIGIN_ADMIN_TOKEN); "
+                       "other local users can read it in the process list (/proc/PID/cmdline): prefer --admin-token-file or the variable")
+    serve.add_argument("--admin-token-file", metavar="FILE", help="like --admin-token, the token being the first line of FILE (kept out of the process list)")
     serve.add_argument("--ready-file", metavar="FILE", help='written atomically once listening: {"pid", "urls", "admin"}')
     serve.add_argument("--journal", metavar="FILE", help="append one JSON line per finished exchange ('-': standard output, flushed per line)")
     serve.add_argument("--journal-max-size", default="64MiB", metavar="SIZE", help="rotate the journal file past this size to FILE.1 (default 64MiB; 0: never)")
@@ -142,10 +144,28 @@ def check_serve_options(options) -> str | None:
         raise UsageProblem(f"--journal-max-size: {error}") from None
     if not 1 <= options.journal_keep <= 100:
         raise UsageProblem("--journal-keep must be between 1 and 100")
+    options.admin_token = admin_token(options)
     admin = None if options.admin.lower() == "none" else options.admin
     if admin and not is_loopback_endpoint(admin) and not options.admin_token:
         raise UsageProblem(f"the control API on {admin} would be reachable from other machines; give --admin-token, or bind it to 127.0.0.1")
     return admin
+
+
+def admin_token(options) -> str | None:
+    """--admin-token-file, else --admin-token, else $MOCKORIGIN_ADMIN_TOKEN (a file or the
+    environment keep it out of the process list). Reads the file once: afterwards the
+    token is in ``options.admin_token``."""
+    path, options.admin_token_file = options.admin_token_file, None
+    if path is None:
+        return options.admin_token or os.environ.get("MOCKORIGIN_ADMIN_TOKEN") or None
+    if options.admin_token:
+        raise UsageProblem("give --admin-token or --admin-token-file, not both")
+    from mockorigin.control import read_token_file
+
+    try:
+        return read_token_file(path)
+    except ValueError as error:
+        raise UsageProblem(f"--admin-token-file {path}: {error}") from None
 
 
 def settle_heap() -> None:

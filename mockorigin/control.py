@@ -35,16 +35,35 @@ def _namespace(value):
     return value
 
 
+def read_token_file(path: str) -> str:
+    """The first line of ``path``, stripped; ``ValueError`` saying why if there is none."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            line = handle.readline(4096)
+    except OSError as error:
+        raise ValueError(f"cannot read it: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ValueError("it is not UTF-8 text") from None
+    token = line.strip()
+    if not token:
+        raise ValueError("its first line is empty")
+    return token
+
+
 class Control:
-    def __init__(self, url: str, token: str | None = None, timeout: float = 10.0):
+    """``token``, or ``token_file`` (its first line, as ``serve --admin-token-file`` reads it)."""
+
+    def __init__(self, url: str, token: str | None = None, timeout: float = 10.0, token_file: str | None = None):
+        if token is not None and token_file is not None:
+            raise ValueError("give token or token_file, not both")
         self.url = url.rstrip("/")
-        self.token = token
+        self.token = read_token_file(token_file) if token_file is not None else token
         self.timeout = timeout
 
     @classmethod
-    def from_ready_file(cls, path: str, token: str | None = None) -> Control:
+    def from_ready_file(cls, path: str, token: str | None = None, token_file: str | None = None) -> Control:
         with open(path, encoding="utf-8") as handle:
-            return cls(json.load(handle)["admin"], token)
+            return cls(json.load(handle)["admin"], token, token_file=token_file)
 
     def _call(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None):
         request = urllib.request.Request(self.url + path, data=body, method=method)
@@ -108,6 +127,10 @@ class Control:
     def connections(self) -> list[dict]:
         return self._call("GET", "/connections")["connections"]
 
+    def timers(self) -> dict:
+        """``delayed_calls``, ``deadlines``, ``connections`` and ``open_fds``: compare with a baseline to find leaks."""
+        return self._call("GET", "/debug/timers")
+
     def wait_for(self, count: int, timeout: float = 5.0, behaviour: str | None = None, since: int = 0, poll: float = 0.02) -> list[Entry]:
         """Block until the journal holds ``count`` entries (``TimeoutError`` names what it has)."""
         deadline = time.monotonic() + timeout
@@ -122,4 +145,4 @@ class Control:
         return entries
 
 
-__all__ = ["Control", "ControlError", "Entry"]
+__all__ = ["Control", "ControlError", "Entry", "read_token_file"]

@@ -7,6 +7,7 @@ aborted, and every timer goes with its connection.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import tempfile
@@ -90,17 +91,7 @@ class OriginService(Service):
             self.ports.append(port)
             self.urls.append(_url(port))
         if self.admin:
-            from mockorigin.admin import control_site
-
-            interface = _interface(self.admin)
-            endpoint = serverFromString(self.reactor, self.admin)
-            try:
-                port = yield endpoint.listen(control_site(self, self.admin_token, {interface} if interface else None))
-            except Exception as error:
-                yield self.stop_listening()
-                raise ListenError(f"cannot listen on {self.admin} (--admin): {_reason(error)}") from error
-            self.ports.append(port)
-            self.admin_url = _url(port)
+            yield self._listen_admin()
         for url in self.urls:
             log.info("mockorigin serving {count} behaviours on {url}", count=len(self.factory.state.behaviours), url=url)
         if self.admin_url:
@@ -109,6 +100,25 @@ class OriginService(Service):
             self.reloader.start()
         if self.ready_file:
             write_json_atomically(self.ready_file, {"pid": os.getpid(), "urls": self.urls, "admin": self.admin_url})
+
+    @defer.inlineCallbacks
+    def _listen_admin(self):
+        """The control API; without a token it must be bound to loopback, which the bound
+        address decides (``getHost()``), whatever the endpoint string seemed to say."""
+        from mockorigin.admin import control_site
+
+        try:
+            endpoint = serverFromString(self.reactor, self.admin)
+            port = yield endpoint.listen(control_site(self, self.admin_token))
+        except Exception as error:
+            yield self.stop_listening()
+            raise ListenError(f"cannot listen on {self.admin} (--admin): {_reason(error)}") from error
+        self.ports.append(port)  # a TCP or UNIX listen completes in this turn: nothing was accepted yet
+        if self.admin_token is None and not is_loopback_address(port.getHost()):
+            yield self.stop_listening()
+            raise ListenError(f"the control API on {self.admin} is bound to {_url(port)}, reachable from other machines; "
+                              "give --admin-token, or bind it to 127.0.0.1")
+        self.admin_url = _url(port)
 
     def _reloaded(self, behaviours) -> None:
         self.started_set = behaviours
@@ -205,20 +215,83 @@ def _url(port) -> str:
     return f"http://{shown}:{getattr(address, 'port', '?')}/"
 
 
+def endpoint_arguments(description: str) -> tuple[list[str], dict[str, str]]:
+    """Positional and keyword arguments of an endpoint string, split as Twisted splits them:
+    ``:`` separates, the first ``=`` in a field makes it a keyword, ``\\`` escapes the next
+    character, and a repeated keyword keeps its last value. (Twisted's own parser is
+    private; ``tests/test_admin_binding.py`` pins that this one agrees with it.)"""
+    args: list[str] = []
+    kwargs: dict[str, str] = {}
+    field: list[str] = []
+    current: list[str] = []
+    separators = ":="
+    characters = iter(description)
+    for character in characters:
+        if character in separators:
+            field.append("".join(current))
+            current = []
+            if character == ":":
+                _add_argument(field, args, kwargs)
+                field, separators = [], ":="
+            else:
+                separators = ":"  # a value may hold '='
+        elif character == "\\":
+            current.append(next(characters, ""))
+        else:
+            current.append(character)
+    field.append("".join(current))
+    _add_argument(field, args, kwargs)
+    return args, kwargs
+
+
+def _add_argument(field: list[str], args: list[str], kwargs: dict[str, str]) -> None:
+    if len(field) == 1:
+        args.append(field[0])
+    else:
+        kwargs[field[0]] = field[1]
+
+
+# Where each TCP endpoint type takes its interface positionally, and where it binds without one.
+_INTERFACE_POSITION = {"tcp": (2, ""), "tcp6": (3, "::")}
+
+
 def _interface(description: str) -> str | None:
-    for part in description.split(":"):
-        if part.startswith("interface="):
-            return part[len("interface=") :]
-    return None
+    """The interface a TCP endpoint string binds to ("" or "::" for all of them); None if not TCP."""
+    args, kwargs = endpoint_arguments(description)
+    kind = args[0].lower() if args else ""
+    if kind not in _INTERFACE_POSITION:
+        return None
+    position, everywhere = _INTERFACE_POSITION[kind]
+    if "interface" in kwargs:
+        return kwargs["interface"]
+    return args[position] if len(args) > position else everywhere
 
 
 def is_loopback_endpoint(description: str) -> bool:
-    """Whether an endpoint string binds only to loopback (a TCP endpoint without an interface binds everywhere)."""
-    kind = description.split(":", 1)[0].lower()
-    if kind == "unix":
+    """Whether an endpoint string binds only to loopback, judged before listening (a TCP
+    endpoint without an interface binds everywhere; an unknown type is not trusted). The
+    bound address is checked again after listening (``is_loopback_address``)."""
+    args, _ = endpoint_arguments(description)
+    if args and args[0].lower() == "unix":
         return True
     interface = _interface(description)
-    return interface is not None and (interface.startswith("127.") or interface in ("::1", "localhost"))
+    return interface is not None and (interface.lower() == "localhost" or _is_loopback_ip(interface))
+
+
+def is_loopback_address(address) -> bool:
+    """Whether a listener's bound address (``port.getHost()``) is reachable from this machine only."""
+    if isinstance(address, UNIXAddress):
+        return True
+    return _is_loopback_ip(getattr(address, "host", ""))
+
+
+def _is_loopback_ip(text: str) -> bool:
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 is 127.0.0.1
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def _reason(error: Exception) -> str:

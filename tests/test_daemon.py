@@ -39,7 +39,7 @@ def daemon_files(tmp_path):
     files = {"pid": tmp_path / "mo.pid", "ready": tmp_path / "ready.json", "log": tmp_path / "mo.log"}
     yield files
     if files["pid"].exists():  # a failed test must not leave its daemon running
-        pid = int(files["pid"].read_text())
+        pid = int(files["pid"].read_text().split()[0])
         if alive(pid):
             os.kill(pid, signal.SIGKILL)
 
@@ -56,7 +56,7 @@ def test_daemon_start_serve_stop(daemon_files):
     assert time.monotonic() - started < 5
     # the parent exits only once listening: the ready file and pidfile are already there
     ready = json.loads(daemon_files["ready"].read_text())
-    pid = int(daemon_files["pid"].read_text())
+    pid = int(daemon_files["pid"].read_text().split()[0])
     assert ready["pid"] == pid and alive(pid) and pid != os.getpid()
     response = urllib3.request("GET", ready["urls"][0] + "echo?from-daemon-test", timeout=5)
     assert response.status == 200
@@ -68,7 +68,7 @@ def test_daemon_start_serve_stop(daemon_files):
 
 def test_daemon_refuses_a_second_start_and_replaces_a_stale_pidfile(daemon_files):
     assert start_daemon(daemon_files).returncode == 0
-    pid = int(daemon_files["pid"].read_text())
+    pid = int(daemon_files["pid"].read_text().split()[0])
     second = start_daemon(daemon_files)
     assert second.returncode == 1 and f"already running as PID {pid}" in second.stderr
     os.kill(pid, signal.SIGKILL)  # leaves a stale pidfile behind
@@ -78,7 +78,7 @@ def test_daemon_refuses_a_second_start_and_replaces_a_stale_pidfile(daemon_files
     assert daemon_files["pid"].exists()
     third = start_daemon(daemon_files)
     assert third.returncode == 0, third.stderr
-    assert int(daemon_files["pid"].read_text()) != pid
+    assert int(daemon_files["pid"].read_text().split()[0]) != pid
     assert run("stop", "--pidfile", str(daemon_files["pid"])).returncode == 0
 
 
@@ -122,3 +122,88 @@ def test_twistd_and_twist_run_the_same_service(tmp_path, launcher):
     # twistd and twist re-raise the signal that stopped them: their convention, not ours
     assert process.returncode in (0, -signal.SIGTERM), output
     assert "Traceback" not in output
+
+
+# --- the pidfile names our daemon, not whatever holds its PID now ---------------------------
+
+
+@pytest.fixture
+def bystander():
+    """A live process that is not mockorigin, ended after the test."""
+    process = subprocess.Popen(["sleep", "60"])
+    yield process
+    process.kill()
+    process.wait()
+
+
+def start_field(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as handle:
+        return handle.read().rsplit(")", 1)[1].split()[19]
+
+
+def boot_id() -> str:
+    with open("/proc/sys/kernel/random/boot_id") as handle:
+        return handle.read().strip()
+
+
+def test_the_pidfile_records_the_pid_and_when_that_process_started(daemon_files):
+    assert start_daemon(daemon_files).returncode == 0
+    first, second = daemon_files["pid"].read_text().splitlines()
+    pid = int(first)
+    assert second == f"mockorigin start={start_field(pid)} boot={boot_id()}"
+    assert run("stop", "--pidfile", str(daemon_files["pid"])).returncode == 0
+
+
+@pytest.mark.parametrize("identity", ["", "mockorigin start=1 boot={boot}\n"], ids=["pid only", "pid reused"])
+def test_stop_does_not_signal_a_process_that_is_not_the_daemon(tmp_path, bystander, identity):
+    pidfile = tmp_path / "mo.pid"
+    pidfile.write_text(f"{bystander.pid}\n" + identity.format(boot=boot_id()))
+    result = run("stop", "--pidfile", str(pidfile), "--timeout", "1")
+    assert result.returncode == 1 and f"not signalling PID {bystander.pid}" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert ("does not run mockorigin" if not identity else "PID was reused") in result.stderr
+    time.sleep(0.2)
+    assert bystander.poll() is None and pidfile.exists()  # alive, and the pidfile left for its owner
+
+
+def test_stop_does_not_signal_another_mockorigin_whose_start_time_differs(tmp_path, server):
+    other = server()  # a mockorigin of someone else's, in the foreground
+    pidfile = tmp_path / "mo.pid"
+    pidfile.write_text(f"{other.process.pid}\nmockorigin start={int(start_field(other.process.pid)) - 1} boot={boot_id()}\n")
+    result = run("stop", "--pidfile", str(pidfile), "--timeout", "1")
+    assert result.returncode == 1 and "PID was reused" in result.stderr
+    assert other.process.poll() is None and other.control().health()["status"] == "ok"
+
+
+def test_a_pidfile_from_before_a_restart_is_stale(tmp_path, bystander):
+    pidfile = tmp_path / "mo.pid"
+    pidfile.write_text(f"{bystander.pid}\nmockorigin start={start_field(bystander.pid)} boot=another-boot\n")
+    result = run("stop", "--pidfile", str(pidfile), "--timeout", "1")
+    assert result.returncode == 1 and "before the machine restarted" in result.stderr and bystander.poll() is None
+
+
+def test_serve_takes_a_pidfile_naming_another_program_as_stale(daemon_files, bystander):
+    daemon_files["pid"].write_text(f"{bystander.pid}\n")
+    result = start_daemon(daemon_files)
+    assert result.returncode == 0, result.stderr
+    pid = int(daemon_files["pid"].read_text().split()[0])
+    assert pid != bystander.pid and alive(pid) and bystander.poll() is None
+    assert run("stop", "--pidfile", str(daemon_files["pid"])).returncode == 0
+    assert not alive(pid) and bystander.poll() is None
+
+
+def test_a_pid_only_pidfile_naming_a_mockorigin_daemon_still_stops_it(daemon_files):
+    """A pidfile written by an earlier version (or by hand): the command line must run mockorigin."""
+    assert start_daemon(daemon_files).returncode == 0
+    pid = int(daemon_files["pid"].read_text().split()[0])
+    daemon_files["pid"].write_text(f"{pid}\n")
+    assert run("stop", "--pidfile", str(daemon_files["pid"])).returncode == 0
+    assert not alive(pid)
+
+
+def test_a_pidfile_that_holds_no_pid_is_refused(tmp_path):
+    pidfile = tmp_path / "mo.pid"
+    for text in ("", "abc\n", "0\n", "\u00b2\n", "-1\n"):
+        pidfile.write_text(text)
+        result = run("stop", "--pidfile", str(pidfile))
+        assert result.returncode == 1 and "does not hold a PID" in result.stderr, text

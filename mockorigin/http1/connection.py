@@ -47,6 +47,7 @@ _ENDED_FIRST = {  # how a connection ended -> what happened to the requests stil
     "server reset": "the server reset the connection",
     "hang cut": "the server cut the connection",
 }
+_DEADLINE_KINDS = {"_idle_timeout": "idle", "_head_timeout": "head", "_body_window_over": "body", "_hang_cut": "hang cut", "_lose_connection": "linger"}
 _OUTBOX_LIMIT = 64 * 1024  # Twisted's own buffer size: past it, flow control must see the bytes
 _NO_PAUSES: frozenset[str] = frozenset()  # shared: most connections never pause reading
 
@@ -229,8 +230,10 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
         }
 
     def describe(self, now: float) -> dict:
-        """Where this connection stands, for the control API."""
-        exchange = self.exchange
+        """Where this connection stands and what it waits for, for the control API (and the
+        stress suite, which checks that nothing is left waiting)."""
+        exchange, deadline, step = self.exchange, self.deadline, self.step_timer
+        kind = None if deadline is None else getattr(deadline[1], "__name__", "?")
         return {
             "connection": self.connection_id,
             "client": self.peer,
@@ -240,6 +243,11 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
             "behaviour": self.record.behaviour if self.record is not None else None,
             "request": None if exchange is None else f"{exchange.request.method} {exchange.request.target}",
             "request_id": None if exchange is None else exchange.request_id,
+            "deadline": None if deadline is None else {"kind": _DEADLINE_KINDS.get(kind, kind), "in": round(deadline[0] - now, 3)},
+            "step_timer": step is not None and step.active(),
+            "waiting_for_client_to_read": self.blocked_on_write,
+            "reading_paused": sorted(self.read_pauses),
+            "hanging": bool(self.hanging),
         }
 
     def _stage(self) -> str:
