@@ -128,7 +128,7 @@ class UsageProblem(Exception):
 
 def check_serve_options(options) -> str | None:
     """The admin endpoint to use, after refusing unsafe or impossible combinations."""
-    from mockorigin.service import is_loopback_endpoint
+    from mockorigin.serve.service import is_loopback_endpoint
 
     if not 0 <= options.grace <= limit_values.MAX_DURATION:
         raise UsageProblem(f"--grace must be between 0 and {limit_values.MAX_DURATION:g} seconds")
@@ -160,7 +160,7 @@ def admin_token(options) -> str | None:
         return options.admin_token or os.environ.get("MOCKORIGIN_ADMIN_TOKEN") or None
     if options.admin_token:
         raise UsageProblem("give --admin-token or --admin-token-file, not both")
-    from mockorigin.control import read_token_file
+    from mockorigin.observe.control import read_token_file
 
     try:
         return read_token_file(path)
@@ -196,7 +196,7 @@ def _second_signal_aborts(service, reactor) -> None:
 def build_service(options, behaviours, reactor):
     """The service ``serve`` and ``twistd mockorigin`` run; ``OSError`` if the journal cannot open."""
     from mockorigin.observe.journal import Journal
-    from mockorigin.service import OriginService
+    from mockorigin.serve.service import OriginService
     from mockorigin.interpreter.state import ServerState
 
     admin = check_serve_options(options)
@@ -232,7 +232,7 @@ def _serve(options) -> int:
         options.paths = [os.path.abspath(p) for p in options.paths]
     pipe = None
     if options.daemon:
-        from mockorigin import daemon
+        from mockorigin.serve import daemon
 
         try:
             pid = daemon.running_pid(options.pidfile)
@@ -254,7 +254,7 @@ def _serve(options) -> int:
         message = f"cannot open journal {options.journal}: {error.strerror}"
         print(f"mockorigin: {message}", file=sys.stderr)
         if pipe is not None:
-            from mockorigin import daemon
+            from mockorigin.serve import daemon
 
             daemon.report(pipe, message)
         return EXIT_FAILURE
@@ -269,7 +269,7 @@ def _serve(options) -> int:
 
 
 def _report_to_parent(service, pidfile: str, pipe: int) -> None:
-    from mockorigin import daemon
+    from mockorigin.serve import daemon
 
     def listening(_):
         daemon.write_pidfile(pidfile)
@@ -283,7 +283,7 @@ def _report_to_parent(service, pidfile: str, pipe: int) -> None:
 
 
 def _stop(options) -> int:
-    from mockorigin import daemon
+    from mockorigin.serve import daemon
 
     return daemon.stop(options.pidfile, options.timeout)
 

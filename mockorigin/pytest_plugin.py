@@ -13,8 +13,8 @@ handle on an in-process server on the running reactor; its ``wait_for`` returns
 a Deferred. This plugin never installs a reactor: that fixture imports the one
 pytest-twisted has already installed.
 
-The handles live in ``pytest_handles`` (checks in ``pytest_verify``), the report
-text in ``pytest_report``, and places in the test's source in ``pytest_sources``.
+The handles live in ``fixtures.handles`` (checks in ``fixtures.verify``), the report
+text in ``fixtures.report``, and places in the test's source in ``fixtures.sources``.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from pathlib import Path
 
 import pytest
 
-from mockorigin.control import Control
-from mockorigin.pytest_handles import Handle, MockOrigin, MockOriginError, TwistedMockOrigin
-from mockorigin.pytest_sources import marker_site
+from mockorigin.observe.control import Control
+from mockorigin.fixtures.handles import Handle, MockOrigin, MockOriginError, TwistedMockOrigin
+from mockorigin.fixtures.sources import marker_site
 
 START_TIMEOUT = 15.0
 HANDLES = pytest.StashKey[list]()  # the handles a test holds: checked and reported when it ends
@@ -227,7 +227,7 @@ def _twisted_server_fixture():
         from twisted.internet import reactor
 
         from mockorigin.observe.journal import Journal
-        from mockorigin.service import OriginService
+        from mockorigin.serve.service import OriginService
         from mockorigin.interpreter.state import ServerState
 
         paths, behaviours = _mock_origin_twisted_set

@@ -17,10 +17,10 @@ from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.testing import MemoryReactorClock
 
 from mockorigin import Control, ControlError
-from mockorigin.admin import _host_name
+from mockorigin.serve.admin_http import host_name as _host_name
 from mockorigin.cli import UsageProblem, build_parser, check_serve_options
 from mockorigin.observe.journal import Journal
-from mockorigin.service import ListenError, OriginService, endpoint_arguments, is_loopback_address, is_loopback_endpoint
+from mockorigin.serve.service import ListenError, OriginService, endpoint_arguments, is_loopback_address, is_loopback_endpoint
 from mockorigin.interpreter.state import ServerState
 
 from .conftest import ROOT
@@ -203,7 +203,7 @@ def test_exactly_one_host_header():
     from twisted.internet.task import Clock
     from twisted.internet.testing import StringTransport
 
-    from mockorigin.admin import control_site
+    from mockorigin.serve.admin import control_site
 
     service = OriginService(Clock(), ServerState(()), ["tcp:0"], Journal(), admin=None)
     channel = control_site(service).buildProtocol(None)

@@ -317,9 +317,10 @@ def test_a_refused_body_is_never_buffered_and_the_connection_goes_after_the_ling
     from twisted.internet.task import Clock
     from twisted.python.failure import Failure
 
-    from mockorigin.admin import LINGER, MAX_BODY, control_site
+    from mockorigin.serve.admin import control_site
+    from mockorigin.serve.admin_http import LINGER, MAX_BODY
     from mockorigin.observe.journal import Journal
-    from mockorigin.service import OriginService
+    from mockorigin.serve.service import OriginService
     from mockorigin.interpreter.state import ServerState
 
     from .conftest import HalfClosingTransport

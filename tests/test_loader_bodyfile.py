@@ -10,7 +10,7 @@ from twisted.internet.task import Clock
 from mockorigin.format import model
 from mockorigin.interpreter import bodies
 from mockorigin.format.loader import load_paths
-from mockorigin.reload import Reloader
+from mockorigin.serve.reload import Reloader
 from mockorigin.interpreter.state import ServerState
 
 GET = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"

@@ -110,4 +110,4 @@ def test_a_verification_helper_failure_shows_the_journal_entry(run):
     for failure in blocks(run, "test_a_verification_helper_failure_shows_the_entry"):
         assert "expected the client to wait at least 1.000s for the 100 before sending the body; it sent its body after 0." in failure
         assert re.search(r"^E\s+#\d+ POST /continue/delayed\?delay=10ms -> continue-delayed$", failure, re.MULTILINE)
-        assert "pytest_handles.py" not in failure  # the helper's frame is hidden: the test's line is the last shown
+        assert "handles.py" not in failure  # the helper's frame is hidden: the test's line is the last shown

@@ -3,8 +3,8 @@ so every time in the text is exact)."""
 
 from __future__ import annotations
 
-from mockorigin import pytest_report as report
-from mockorigin.control import _namespace
+from mockorigin.fixtures import report
+from mockorigin.observe.control import _namespace
 
 CONTINUE_LATE = """
 name: continue-late

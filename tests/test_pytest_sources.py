@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from mockorigin.format.loader import LoadError, load_text
-from mockorigin.pytest_sources import MAX_DEPTH, Site, Written, caller_site, dict_text, key_path, located, marker_site
+from mockorigin.fixtures.sources import MAX_DEPTH, Site, Written, caller_site, dict_text, key_path, located, marker_site
 
 
 def place_of(path: Path, needle: str, occurrence: int = 1) -> str:

@@ -171,7 +171,7 @@ class Builder(HttpSteps, WebSocketSteps, Durations):
             (kind, pattern), = path.items()
             path_match = model.PathMatch(kind, pattern)
             if kind in ("regex", "glob"):
-                from mockorigin.interpreter.router import compile_path
+                from mockorigin.format.paths import compile_path
 
                 try:
                     compile_path(path_match)

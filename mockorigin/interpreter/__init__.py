@@ -20,5 +20,6 @@ from mockorigin.interpreter.commands import Command
 from mockorigin.interpreter.exchange import NO_PARAMS, Exchange, ParamError, resolve_params
 from mockorigin.interpreter.request import EMPTY_BODY_SHA256, Body, Request
 from mockorigin.interpreter.runner import Script, run, stage_name
+from mockorigin.interpreter import websocket_steps  # noqa: F401,I001 - registers the upgrade and WebSocket steps
 
 __all__ = ["EMPTY_BODY_SHA256", "NO_PARAMS", "Body", "Command", "Exchange", "ParamError", "Request", "Script", "resolve_params", "run", "stage_name"]

@@ -4,8 +4,8 @@ Steps dispatch through dicts (``singledispatch`` cost a microsecond a step). A s
 that is one command maps to a function returning it (``_COMMANDS``): no generator,
 so a connection waiting in such a step holds one frame less. The others map to
 generators (``_STEPS``). A ``_COMMANDS`` function may return None; then the step's
-generator runs instead. WebSocket steps (inside ``upgrade.then``) are in
-``websocket_steps.py`` and register the same way.
+generator runs instead. The upgrade and WebSocket steps are in
+``websocket_steps.py`` and register the same way (the package imports both).
 """
 
 from __future__ import annotations
@@ -186,5 +186,3 @@ def body_pieces(source: model.BodySource, exchange: Exchange, encoding: str = "u
     pieces = bodies.FilePieces(source.path)
     return pieces.size, pieces
 
-
-from mockorigin.interpreter import websocket_steps  # noqa: E402,F401 - registers the upgrade and WebSocket steps

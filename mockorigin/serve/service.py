@@ -19,7 +19,7 @@ from twisted.internet.address import UNIXAddress
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 
-from mockorigin import __version__
+from mockorigin.version import __version__
 from mockorigin.observe.journal import Journal
 from mockorigin.limits import ConnectionLimits
 from mockorigin.http1 import OriginFactory
@@ -74,7 +74,7 @@ class OriginService(Service):
         self.on_stopped: list = []
         self.reloader = None
         if watch:
-            from mockorigin.reload import Reloader
+            from mockorigin.serve.reload import Reloader
 
             self.reloader = Reloader(watch, state, reactor, on_reload=self._reloaded)
 
@@ -105,7 +105,7 @@ class OriginService(Service):
     def _listen_admin(self):
         """The control API; without a token it must be bound to loopback, which the bound
         address decides (``getHost()``), whatever the endpoint string seemed to say."""
-        from mockorigin.admin import control_site
+        from mockorigin.serve.admin import control_site
 
         try:
             endpoint = serverFromString(self.reactor, self.admin)
