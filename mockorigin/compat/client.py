@@ -159,7 +159,7 @@ def _exchange(sock: socket.socket, plan: RequestPlan, record: ClientRecord) -> N
         if not _receive(sock, record, now):
             break
     if pending is not None and record.body_sent_because is None:
-        record.body_sent_because = "never (connection ended)"
+        record.body_sent_because = "never (final response first)" if reader.final is not None else "never (connection ended)"
 
 
 def _send(sock: socket.socket, data: bytes, record: ClientRecord, now) -> bool:

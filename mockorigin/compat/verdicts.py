@@ -168,6 +168,8 @@ def _body_sent(record) -> str:
     because = record.body_sent_because or ""
     if because.startswith("after"):
         return f"the client sent the body {because} ({record.body_sent_at:.1f} s)"
+    if because.startswith("never"):
+        return f"the client never sent the body{because[5:]}"
     return f"the client sent the body {because}" if because else "the client sent no body"
 
 
