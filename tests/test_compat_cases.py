@@ -17,9 +17,9 @@ def ids(selected):
 
 
 def test_every_group_the_issue_names_has_cases_and_ids_are_unique():
-    assert {c.group for c in cases.CASES} >= {"interim", "expect", "upgrade", "hang", "drip", "reset", "framing"}
+    assert {c.group for c in cases.CASES} >= {"interim", "expect", "upgrade", "hang", "drip", "reset", "framing", "websocket"}
     assert len({c.id for c in cases.CASES}) == len(cases.CASES)
-    assert all(c.judge in verdicts.JUDGES for c in cases.CASES)
+    assert all(c.judge in verdicts.JUDGES for c in cases.CASES if c.proxies)
 
 
 def test_the_inline_behaviours_load_and_serve_every_compat_path():
@@ -34,9 +34,11 @@ def test_selection_by_id_group_glob_and_exclusion():
     assert ids(cases.select(None)) == [c.id for c in cases.CASES if c.proxies]
 
 
-def test_client_selection_leaves_out_proxy_only_cases():
+def test_client_selection_leaves_out_proxy_only_cases_and_keeps_websocket_ones_apart():
     chosen = ids(cases.select("interim", for_clients=True))
     assert "processing-timer" in chosen and "timer-interims" not in chosen
+    assert ids(cases.select(None, for_clients=True, websocket=True)) == ["ws-echo", "ws-ping", "ws-close-1011"]
+    assert not any(c.startswith("ws-") for c in ids(cases.select(None, for_clients=True)))
 
 
 def test_an_unknown_case_is_named_in_the_error():

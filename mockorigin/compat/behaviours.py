@@ -6,6 +6,8 @@ requests (``to_http10: true``): a proxy that speaks HTTP/1.0 upstream (nginx's
 default) must still be shown what it does with the 1xx real origins send it.
 Each entry is meant to move to ``behaviours/`` once the catalogue grows one like it;
 the cases refer to paths only, so moving one is a change of path in ``cases.py``.
+Final bodies after interims carry the case token (``mo_case``), so client-check can tell
+from a command's output whether the final response reached it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ params:
 script:
   - interim: {status: 102, count: "${count}", every: "${every}", to_http10: true, headers: {status-uri: "102 </compat/status/${n}>"}}
   - wait: ${every}
-  - respond: {status: 200, headers: {content-type: text/plain}, body: "done after ${count} x 102\n"}
+  - respond: {status: 200, headers: {content-type: text/plain}, body: "done after ${count} x 102 ${request.query.mo_case}\n"}
 ---
 name: compat-early-hints
 summary: 103 Early Hints with two Link headers (also to HTTP/1.0), `after` of silence, then 200.
@@ -35,7 +37,7 @@ script:
       to_http10: true
       headers: {link: ["</style.css>; rel=preload; as=style", "</script.js>; rel=preload; as=script"]}
   - wait: ${after}
-  - respond: {status: 200, headers: {content-type: text/html}, body: "<!doctype html><p>after 103</p>\n"}
+  - respond: {status: 200, headers: {content-type: text/html}, body: "<!doctype html><p>after 103 ${request.query.mo_case}</p>\n"}
 ---
 name: compat-unknown-1xx
 summary: An unregistered 199 interim (also to HTTP/1.0), `after` of silence, then 200.
@@ -46,7 +48,7 @@ params:
 script:
   - interim: {status: 199, reason: Odd Interim, to_http10: true}
   - wait: ${after}
-  - respond: {status: 200, headers: {content-type: text/plain}, body: "after 199\n"}
+  - respond: {status: 200, headers: {content-type: text/plain}, body: "after 199 ${request.query.mo_case}\n"}
 ---
 name: compat-multi-1xx
 summary: An unsolicited 100, then 102, then 103, `gap` apart (also to HTTP/1.0), then 200.
@@ -61,7 +63,7 @@ script:
   - wait: ${gap}
   - interim: {status: 103, to_http10: true, headers: {link: "</style.css>; rel=preload; as=style"}}
   - wait: ${gap}
-  - respond: {status: 200, headers: {content-type: text/plain}, body: "after 100, 102, 103\n"}
+  - respond: {status: 200, headers: {content-type: text/plain}, body: "after 100, 102, 103 ${request.query.mo_case}\n"}
 ---
 name: compat-100-then-close
 summary: 100 Continue (also to HTTP/1.0), then a graceful close with no final response.

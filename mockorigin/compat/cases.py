@@ -69,6 +69,8 @@ class Case:
     client_timeout: Duration = S(5)  # client-check: the {timeout} a client under test is asked to use
     proxies: bool = True
     clients: bool = True
+    timer_probe: bool = False  # client-check: giving up before the final response is the point, not a fault
+    websocket: bool = False  # client-check --ws runs only these; plain client-check none of them
 
     def target(self, timing: Timing, token: str) -> str:
         query = [(k, timing.query_value(v)) for k, v in self.query] + [("mo_case", token)]
@@ -78,7 +80,7 @@ class Case:
         return sum(timing.seconds(d) for d in self.wait) + MIN_WAIT
 
 
-GROUPS = ("interim", "expect", "upgrade", "hang", "drip", "reset", "framing")
+GROUPS = ("interim", "expect", "upgrade", "hang", "drip", "reset", "framing", "websocket")
 
 CASES: tuple[Case, ...] = (
     # interim: what the proxy does with 1xx the origin sends
@@ -99,7 +101,7 @@ CASES: tuple[Case, ...] = (
     Case("timer-one-interim", "interim", "one 102, then silence for 1.5 proxy timeouts before 200",
          "/compat/processing", "timer", query=(("count", 1), ("every", T(1.5))), wait=(T(2.5),), clients=False),
     Case("processing-timer", "interim", "five 102 800 ms apart against a 2 s client timeout: does a 1xx re-arm the client's timer?",
-         "/compat/processing", "interims", query=(("count", 5), ("every", S(0.8))), wait=(S(4.8),), client_timeout=S(2), proxies=False),
+         "/compat/processing", "interims", query=(("count", 5), ("every", S(0.8))), wait=(S(4.8),), client_timeout=S(2), proxies=False, timer_probe=True),
     # expect: who answers Expect: 100-continue, and when
     Case("continue-delayed", "expect", "Expect: 100-continue; the origin's 100 comes after 500 ms", "/continue/delayed", "expect",
          method="POST", body=2048, expect_wait=S(1), query=(("delay", S(0.5)),), wait=(S(1.5), T(1))),
@@ -112,6 +114,12 @@ CASES: tuple[Case, ...] = (
     # upgrade
     Case("websocket", "upgrade", "a WebSocket upgrade to an echo: 101, one message, a close", "/ws/echo", "upgrade",
          upgrade=True, wait=(S(3), T(1)), clients=False),
+    Case("ws-echo", "websocket", "101, then a strict echo; the client's frames must be masked", "/ws/echo", "ws_client",
+         proxies=False, websocket=True),
+    Case("ws-ping", "websocket", "two server pings 100 ms apart, then a close 1000", "/ws/ping", "ws_client",
+         query=(("count", 2), ("every", S(0.1))), proxies=False, websocket=True),
+    Case("ws-close-1011", "websocket", "a message, then a close with 1011: the client should echo the code", "/ws/close-1011",
+         "ws_client", proxies=False, websocket=True),
     Case("101-no-upgrade", "upgrade", "101 Switching Protocols to a plain GET, junk, close", "/compat/101-no-upgrade",
          "unsolicited_101", wait=(S(1), T(1)), client_timeout=S(2)),
     # hang: stalls before and after the head
@@ -134,7 +142,7 @@ CASES: tuple[Case, ...] = (
          wait=(S(1), T(1))),
     # framing: what the proxy changes in the request, and the version it speaks
     Case("echo", "framing", "a plain GET over HTTP/1.1 with a hop-by-hop header named in Connection", "/echo", "forwarding"),
-    Case("echo-http10", "framing", "a plain GET over HTTP/1.0", "/echo", "forwarding", version="1.0"),
+    Case("echo-http10", "framing", "a plain GET over HTTP/1.0", "/echo", "forwarding", version="1.0", clients=False),
     Case("interim-to-http10", "framing", "an HTTP/1.0 request; the origin sends 100 anyway, then 200", "/compat/interim-to-http10",
          "interim_to_http10", version="1.0", wait=(S(1), T(1))),
 )
@@ -144,10 +152,11 @@ class UnknownCases(ValueError):
     """A --cases selection named nothing."""
 
 
-def select(spec: str | None, cases: tuple[Case, ...] = CASES, for_clients: bool = False) -> list[Case]:
+def select(spec: str | None, cases: tuple[Case, ...] = CASES, for_clients: bool = False, websocket: bool = False) -> list[Case]:
     """Cases by comma-separated ids, groups or globs (``interim,drip,reset-*``); all when empty.
-    A ``-`` before an item leaves it out (``-timer-*``)."""
-    pool = [c for c in cases if (c.clients if for_clients else c.proxies)]
+    A ``-`` before an item leaves it out (``-timer-*``). Client cases are either the HTTP ones
+    or, for a WebSocket client, the WebSocket ones."""
+    pool = [c for c in cases if (c.clients and c.websocket == websocket if for_clients else c.proxies)]
     items = [i.strip() for i in (spec or "").split(",") if i.strip()]
     wanted = [i for i in items if not i.startswith("-")]
     unwanted = [i[1:] for i in items if i.startswith("-")]
