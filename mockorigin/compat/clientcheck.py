@@ -76,15 +76,24 @@ def run_command(argv: list[str], env: dict[str, str], bound: float, token: str =
     return CommandRun(argv, code, time.monotonic() - started, len(out), tail[:200], bool(token) and token.encode() in out)
 
 
-def run_case(case, command: list[str], origin: Origin, timing, run_id: str, folder: Path, kill_after: float | None, websocket: bool) -> CaseResult:
+def command_runner(command: list[str]):
+    """Runs the user's command with the case's values substituted and in its environment."""
+
+    def run(values: dict[str, str], bound: float, token: str) -> CommandRun:
+        env = dict(os.environ, **{f"MO_{k.upper()}": v for k, v in values.items()})
+        return run_command(expand(command, values), env, bound, token)
+
+    return run
+
+
+def run_case(case, runner, origin: Origin, timing, run_id: str, folder: Path, kill_after: float | None, websocket: bool) -> CaseResult:
     token = f"{run_id}.{case.id}"
     body_file = folder / f"body-{case.id}"
     body_file.write_bytes(b"x" * case.body)
     values = substitutions(case, origin, timing, token, body_file, websocket)
-    env = dict(os.environ, **{f"MO_{k.upper()}": v for k, v in values.items()})
     bound = kill_after if kill_after is not None else timing.seconds(case.client_timeout) + KILL_MARGIN
     started = time.monotonic()
-    run = run_command(expand(command, values), env, bound, token)
+    run = runner(values, bound, token)
     view = origin.view(token, settle=max(0.2, 0.3 * timing.scale))
     judgement = judge_client(case, run, view, timing)
     return CaseResult(
@@ -94,21 +103,20 @@ def run_case(case, command: list[str], origin: Origin, timing, run_id: str, fold
     )
 
 
-def check(command: list[str], origin: Origin, selected, timing, folder: Path, kill_after=None, websocket=False, name=None) -> RunResult:
+def check(runner, subject: str, origin: Origin, selected, timing, folder: Path, kill_after=None, websocket=False) -> RunResult:
     run_id = f"{os.getpid():x}{int(time.time()) % 100000:x}"
     progress = Progress(len(selected))
     results = []
     for index, case in enumerate(selected, 1):
         progress.start(index, case.id)
         try:
-            results.append(run_case(case, command, origin, timing, run_id, folder, kill_after, websocket))
+            results.append(run_case(case, runner, origin, timing, run_id, folder, kill_after, websocket))
         except SetupError:
             raise
         except Exception as error:  # one case's failure must not lose the others' results
             results.append(CaseResult(case.id, case.group, case.title, "-", error=f"{type(error).__name__}: {error}"))
     progress.done()
-    subject = name or " ".join(command)
-    return RunResult("client-check", subject, {"command": " ".join(command), "origin": origin.url, "time_scale": timing.scale}, results)
+    return RunResult("client-check", subject, {"client": subject, "origin": origin.url, "time_scale": timing.scale}, results)
 
 
 def main(options) -> int:
@@ -126,7 +134,8 @@ def main(options) -> int:
             raise SetupError("--timeout must be between 0.1 and 600 seconds")
         timing = timing_from(options)
         with work_folder() as folder, Origin(options.origin, Path(folder), options.origin_ready) as origin:
-            run = check(command, origin, selected, timing, Path(folder), options.timeout, options.ws, options.name)
+            subject = options.name or " ".join(command)
+            run = check(command_runner(command), subject, origin, selected, timing, Path(folder), options.timeout, options.ws)
     except (SetupError, case_data.UnknownCases) as problem:
         print(f"mockorigin client-check: {problem}", file=sys.stderr)
         return EXIT_USAGE

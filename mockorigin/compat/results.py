@@ -28,6 +28,10 @@ class CaseResult:
             return "fail"
         return "pass"
 
+    def verdict(self, topic: str) -> str | None:
+        """The text of the first verdict on ``topic``."""
+        return next((v.text for v in self.verdicts if v.topic == topic), None)
+
     def as_json(self) -> dict:
         return {
             "id": self.case_id,
@@ -49,6 +53,9 @@ class RunResult:
     subject: str  # the proxy's URL, or the client command
     settings: dict
     cases: list[CaseResult]
+
+    def result(self, case_id: str) -> CaseResult:
+        return next(c for c in self.cases if c.case_id == case_id)
 
     def exit_code(self) -> int:
         """0 when every RFC requirement held, 1 when one did not (or a case could not run)."""

@@ -17,7 +17,7 @@ def run_command(*args: str, timeout: float = 240) -> subprocess.CompletedProcess
 def run_with_report(tmp_path: Path, *args: str, timeout: float = 240) -> tuple[subprocess.CompletedProcess, dict]:
     """Run a check with --json; the report by case id (``cases`` key kept for the rest)."""
     report = tmp_path / f"report-{len(list(tmp_path.glob('report-*')))}.json"
-    result = run_command(*args, "--json", str(report), timeout=timeout)
+    result = run_command(args[0], "--json", str(report), *args[1:], timeout=timeout)  # before a client's `--`
     assert report.exists(), f"no report (exit {result.returncode}): {result.stderr}\n{result.stdout}"
     data = json.loads(report.read_text())
     return result, {case["id"]: case for case in data["cases"]}
