@@ -50,11 +50,24 @@ def judge_client(case, run: CommandRun, view, timing) -> Judgement:
         _interims(case, entry, run, timing, j)
     if case.websocket:
         _websocket(entry, j)
+    if case.judge in OUTCOME_ONLY:
+        j.say(OUTCOME_ONLY[case.judge], _outcome(run) + (f"; sent HTTP/{entry['request']['version']}" if case.judge == "interim_to_http10" else ""))
     _ending(case, entry, head, j)
     if facts.get("response_said_close"):
         reused = any((e.get("facts") or {}).get("reused_after_connection_close") for e in requests)
         j.check(*CEASE_AFTER_CLOSE, held=not reused, detail="sent another request after it" if reused else "did not reuse it")
     return j
+
+
+OUTCOME_ONLY = {"interim_then_close": "no final response", "unsolicited_101": "101", "interim_to_http10": "1xx to HTTP/1.0", "reset": "reset"}
+
+
+def _outcome(run: CommandRun) -> str:
+    if run.exit_code is None:
+        return "still running at the bound: killed"
+    if run.exit_code:
+        return f"failed (exit {run.exit_code})" + (f": {run.stderr_tail}" if run.stderr_tail else "")
+    return f"succeeded (exit 0, {run.stdout_bytes} B out)"
 
 
 def _expect(entry: dict, facts: dict, j: Judgement) -> None:
@@ -103,7 +116,7 @@ def _timer_probe(sent: list[int], final: dict | None, run: CommandRun, j: Judgem
     elif run.exit_code == 0 and run.stdout_bytes:
         j.say("timer", f"never tested: it took {_which(sent)} as the final response")
     else:
-        j.say("timer", f"not re-armed by the 1xx: gave up after {run.seconds:.1f} s ({run.summary()})")
+        j.say("timer", f"not re-armed by the 1xx: gave up after {run.seconds:.1f} s (exit {run.exit_code})")
 
 
 def _final_reached(sent: list[int], final: dict, run: CommandRun, j: Judgement) -> None:

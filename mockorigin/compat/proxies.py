@@ -194,7 +194,7 @@ class Proxy:
         if name == "varnish":
             _write(folder / "default.vcl", VARNISH.format(**values))
             return ["varnishd", "-F", "-a", f"127.0.0.1:{self.port}", "-f", str(folder / "default.vcl"), "-n", str(folder / "varnish"),
-                    "-s", "malloc,16m", "-T", "none" if False else f"127.0.0.1:{free_port()}", "-p", "timeout_idle=60"]
+                    "-s", "malloc,16m", "-T", f"127.0.0.1:{free_port()}", "-j", "none", "-p", "timeout_idle=60"]
         raise ValueError(name)
 
     def start(self, wait: float = 15.0) -> Proxy:
