@@ -106,3 +106,18 @@ def test_retries_upstream_are_counted():
     record = client_record([(0.4, b"HTTP/1.1 100 Continue\r\n\r\n" * 2 + b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")])
     texts = [v.text for v in judged("100-then-close", record, [entry, entry]).verdicts]
     assert "retried upstream: the origin saw 2 requests" in texts
+
+
+def test_the_table_is_coloured_only_when_asked_and_names_broken_requirements():
+    from mockorigin.compat import report
+    from mockorigin.compat.observe import Check, Verdict
+    from mockorigin.compat.results import CaseResult, RunResult
+
+    broken = CaseResult("echo", "framing", "t", "200 @0.0s", [Verdict("headers", "none added or removed")],
+                        [Check("RFC 9110 §7.6.3", "a proxy MUST send Via", False, "no Via upstream")])
+    run = RunResult("proxy-check", "http://127.0.0.1:1/", {}, [broken])
+    plain, coloured = report.terminal(run, colour=False), report.terminal(run, colour=True)
+    assert "\033[" not in plain and "FAIL  echo" in plain and "RFC 9110 §7.6.3 BROKEN" in plain
+    assert "\033[31mFAIL\033[0m" in coloured
+    assert run.exit_code() == 1
+    assert "| `echo` | FAIL |" in report.markdown(run)

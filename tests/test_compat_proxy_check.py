@@ -106,3 +106,38 @@ def test_haproxy_with_http_no_delay_streams_a_drip(tmp_path):
     assert verdict(cases["drip"], "drip").startswith("streamed: 20 reads")
     assert verdict(cases["drip-chunked"], "drip").startswith("streamed")
     assert result.returncode == 0  # nothing here is an RFC requirement
+
+
+def test_port_0_origin_then_the_proxy_configured_from_the_ready_file(tmp_path):
+    """The documented flow when the origin's port is not fixed: --origin-ready, then start the
+    proxy from what it says, while proxy-check waits for it (--wait-for-proxy)."""
+    import json
+    import subprocess
+    import sys
+    import time
+
+    require_program("haproxy")
+    ready, report = tmp_path / "origin.json", tmp_path / "report.json"
+    proxy_port = free_port()
+    check = subprocess.Popen(
+        [sys.executable, "-m", "mockorigin", "proxy-check", "--origin-ready", str(ready), "--wait-for-proxy", "20",
+         "--via", f"http://127.0.0.1:{proxy_port}/", "--cases", "echo", "--json", str(report), *FAST],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        origin = json.loads(ready.read_text())
+        assert origin["url"] == f"http://127.0.0.1:{origin['port']}/" and origin["port"] != 0
+        proxy = Proxy("haproxy", origin["port"], tmp_path / "haproxy", timeout=1.0)
+        proxy.port = proxy_port
+        with proxy:
+            out, err = check.communicate(timeout=60)
+    finally:
+        if check.poll() is None:
+            check.kill()
+            check.wait()
+    (case,) = json.loads(report.read_text())["cases"]
+    assert verdict(case, "upstream version") == "HTTP/1.1 for an HTTP/1.1 client"
+    assert f"origin: {origin['url']}" in err

@@ -2,8 +2,8 @@
 
 The command is run with substitutions in every argument (``{url}`` and friends, see
 ``SUBSTITUTIONS``) and the same values in the environment (``MO_URL``, ...), so shell
-one-liners and scripts both work. Each run is bounded (``--timeout``, else the case's
-``{timeout}`` plus a margin); what the origin saw is read from its journal by the case
+one-liners and scripts both work. Each run is bounded (``--timeout``, else the longer of
+the case's ``{timeout}`` and its script, plus a margin); what the origin saw is read from its journal by the case
 token in the URL.
 """
 
@@ -91,7 +91,7 @@ def run_case(case, runner, origin: Origin, timing, run_id: str, folder: Path, ki
     body_file = folder / f"body-{case.id}"
     body_file.write_bytes(b"x" * case.body)
     values = substitutions(case, origin, timing, token, body_file, websocket)
-    bound = kill_after if kill_after is not None else timing.seconds(case.client_timeout) + KILL_MARGIN
+    bound = kill_after if kill_after is not None else max(timing.seconds(case.client_timeout), case.bound(timing)) + KILL_MARGIN
     started = time.monotonic()
     run = runner(values, bound, token)
     view = origin.view(token, settle=max(0.2, 0.3 * timing.scale))

@@ -50,8 +50,10 @@ def judge_client(case, run: CommandRun, view, timing) -> Judgement:
         _interims(case, entry, run, timing, j)
     if case.websocket:
         _websocket(entry, j)
-    if case.judge in OUTCOME_ONLY:
-        j.say(OUTCOME_ONLY[case.judge], _outcome(run) + (f"; sent HTTP/{entry['request']['version']}" if case.judge == "interim_to_http10" else ""))
+    if case.judge == "interim_to_http10":
+        j.say("1xx to HTTP/1.0", f"sent HTTP/{entry['request']['version']}; the origin sent a 100 anyway, then 200: {_outcome(run)}")
+    if case.judge in ("drip", "stall", "reset") and (entry.get("ended") or {}).get("by") != "client" and entry.get("final"):
+        j.say("body", f"{_outcome(run)} after the whole response was sent")
     _ending(case, entry, head, j)
     if facts.get("response_said_close"):
         reused = any((e.get("facts") or {}).get("reused_after_connection_close") for e in requests)
@@ -59,15 +61,12 @@ def judge_client(case, run: CommandRun, view, timing) -> Judgement:
     return j
 
 
-OUTCOME_ONLY = {"interim_then_close": "no final response", "unsolicited_101": "101", "interim_to_http10": "1xx to HTTP/1.0", "reset": "reset"}
-
-
 def _outcome(run: CommandRun) -> str:
     if run.exit_code is None:
         return "still running at the bound: killed"
     if run.exit_code:
-        return f"failed (exit {run.exit_code})" + (f": {run.stderr_tail}" if run.stderr_tail else "")
-    return f"succeeded (exit 0, {run.stdout_bytes} B out)"
+        return f"failed (exit {run.exit_code})"
+    return "succeeded (exit 0)"
 
 
 def _expect(entry: dict, facts: dict, j: Judgement) -> None:

@@ -40,7 +40,7 @@ def add_proxy_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_client_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="kill the command after this long (default: the case's {timeout} plus 5 s, scaled)")
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="kill the command after this long (default: the longer of the case's {timeout} and its script, plus 3 s)")
     parser.add_argument("--ws", action="store_true", help="the command is a WebSocket client: run the WebSocket cases ({url} is ws://...)")
     parser.add_argument("--name", metavar="NAME", help="what to call the client in the reports (default: the command)")
     add_common_options(parser)

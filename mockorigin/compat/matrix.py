@@ -122,7 +122,7 @@ def client_cell(result) -> str:
     if result.error:
         return f"error: {result.error}"
     parts = [result.reached]
-    for topic in ("Expect", "interims", "timer", "1xx to HTTP/1.0", "retries", "gave up", "pings", "close", "requests"):
+    for topic in ("Expect", "interims", "timer", "1xx to HTTP/1.0", "body", "retries", "gave up", "pings", "close", "requests"):
         text = result.verdict(topic)
         if text:
             parts.append(text)

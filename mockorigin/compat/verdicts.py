@@ -123,15 +123,16 @@ def _timer(case, record, view, timing, j: Judgement) -> None:
     entry = first_origin(view)
     reader = record.reader
     sent = origin_interims(entry)
-    got = reader.interims
     final = reader.final
     origin_final = (entry or {}).get("final")
-    delivery = _interim_delivery(record, entry)
-    interims = f"{len(got)} of {len(sent)} interims relayed" + (f" ({delivery})" if delivery else "")
+    interims = f"{len(reader.interims)} of {len(sent)} interims relayed" if sent else "the origin sent no interim"
     if final is not None and origin_final is not None and final.status == origin_final["status"]:
-        j.say("timer", f"re-armed by each 1xx: {final.status} @{final.at:.1f}s; {interims}")
+        delivery = _interim_delivery(record, entry)
+        j.say("timer", f"re-armed by each 1xx: {final.status} @{final.at:.1f}s; {interims}" + (f", {delivery}" if delivery else ""))
+    elif final is not None and final.at < timing.proxy_timeout * 0.5:
+        j.say("timer", f"never ran: {final.status} at once (@{final.at:.1f}s); {interims}")
     elif final is not None:
-        j.say("timer", f"gave up: {final.status} @{final.at:.1f}s (timeout {timing.proxy_timeout:g} s); {interims}")
+        j.say("timer", f"not re-armed: {final.status} @{final.at:.1f}s (timeout {timing.proxy_timeout:g} s); {interims}")
     else:
         j.say("timer", f"gave up with no final status: {record.ending()} @{record.ended_at or 0:.1f}s; {interims}")
     _upstream_end(entry, j)
