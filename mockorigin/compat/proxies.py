@@ -1,8 +1,8 @@
 """Real proxies in front of the origin, for the tests and the matrix: each writes its own
 config into a folder, runs in the foreground on a loopback port, and is stopped by PID.
 
-Configs follow docs/../shared ground truth: every upstream timeout set to ``timeout``
-seconds; "nginx" is Debian's defaults plus those timeouts (HTTP/1.0 upstream, buffering
+Configs follow the ones the project's hand-measured ground truth used: every upstream
+timeout set to ``timeout`` seconds; "nginx" is Debian's defaults plus those timeouts (HTTP/1.0 upstream, buffering
 on), "nginx-ws" the usual WebSocket/streaming recipe, "haproxy-nodelay" adds
 ``option http-no-delay``. Never a system service: nothing here touches /etc.
 """
@@ -185,7 +185,8 @@ class Proxy:
             _write(folder / "haproxy.cfg", HAPROXY.format(extra="  option http-no-delay" if name == "haproxy-nodelay" else "", **values))
             return ["haproxy", "-db", "-f", str(folder / "haproxy.cfg")]
         if name == "squid":
-            shutil.chown(folder, "proxy") if _has_user("proxy") else None
+            if _has_user("proxy"):  # Squid drops to this user and writes its files here
+                shutil.chown(folder, "proxy")
             _write(folder / "squid.conf", SQUID.format(**values))
             return ["squid", "-N", "-d", "1", "-f", str(folder / "squid.conf")]
         if name == "apache2":
