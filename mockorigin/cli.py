@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     stop.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS", help="how long to wait (default 15)")
 
     commands.add_parser("schema", help="print the JSON Schema of behaviour files")
+
+    from mockorigin.compat import commands as compat_commands
+
+    compat_commands.register(commands)
     return parser
 
 
@@ -78,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = parser.parse_args(argv)
     except SystemExit as exit_:
         return EXIT_OK if exit_.code == 0 else EXIT_USAGE
+    if hasattr(options, "compat_main"):
+        return options.compat_main(options)
     return {"serve": _serve, "check": _check, "list": _list, "schema": _schema, "stop": _stop}[options.command](options)
 
 
