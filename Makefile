@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LISTEN ?= tcp:8080:interface=127.0.0.1
 
-.PHONY: serve test check bench lint clean
+.PHONY: serve test check bench stress matrix lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+matrix: $(STAMP)
+	$(BIN)/python -m mockorigin.compat.matrix $(MATRIX_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info results

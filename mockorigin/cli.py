@@ -12,20 +12,14 @@ import json
 import os
 import signal
 import sys
-from importlib import resources
 from collections.abc import Sequence
 
 from mockorigin import limits as limit_values
 from mockorigin.interpreter.answers import describe
-from mockorigin.format.loader import LoadError, load_paths, schema
+from mockorigin.format.loader import LoadError, catalogue_path, load_paths, schema
 from mockorigin.format.units import parse_size
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-
-def catalogue_path() -> str:
-    """The built-in catalogue, shipped inside the package."""
-    return str(resources.files("mockorigin").joinpath("catalogue"))
 
 
 def add_serve_options(serve: argparse.ArgumentParser) -> None:

@@ -199,7 +199,7 @@ _catalogue_set: list = []  # the built-in catalogue, loaded once: it does not ch
 def _mock_origin_twisted_set(mock_origin_behaviours) -> tuple[list[str], tuple]:
     """The behaviour paths and the set loaded from them (per test: ``mock_origin_behaviours``
     may be overridden at any scope, and a project's files may change between tests)."""
-    from mockorigin.cli import catalogue_path
+    from mockorigin.format.loader import catalogue_path
     from mockorigin.format.loader import LoadError, load_paths
 
     if not mock_origin_behaviours:

@@ -41,7 +41,8 @@ class Options(usage.Options):
 def makeService(options: Options):
     from twisted.internet import reactor
 
-    from mockorigin.cli import build_service, catalogue_path, settle_heap
+    from mockorigin.cli import build_service, settle_heap
+    from mockorigin.format.loader import catalogue_path
 
     namespace = options.namespace
     try:

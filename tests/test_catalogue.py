@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mockorigin.cli import catalogue_path
+from mockorigin.format.loader import catalogue_path
 from mockorigin.format.loader import load_paths
 
 from .conftest import CATALOGUE

@@ -8,7 +8,7 @@ from mockorigin.compat import cases, verdicts
 from mockorigin.compat.client import ClientRecord
 from mockorigin.compat.origin import OriginView
 from mockorigin.compat.wire import ResponseReader
-from mockorigin.loader import load_text
+from mockorigin.format.loader import load_text
 from mockorigin.compat.behaviours import EXTRA_BEHAVIOURS
 
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
-from mockorigin.cli import catalogue_path
+from mockorigin.format.loader import catalogue_path
 from mockorigin.compat.behaviours import EXTRA_BEHAVIOURS
-from mockorigin.control import Control
+from mockorigin.observe.control import Control
 
 START_TIMEOUT = 15.0
 

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from importlib import resources
 
 from mockorigin.format import model
 from mockorigin.format.builder import Builder
 from mockorigin.format.shape import schema, shape_problems
 from mockorigin.format.yamlsource import Problem, parse_documents, read_file
 
-__all__ = ["LoadError", "check_set", "load_paths", "load_text", "schema"]
+__all__ = ["LoadError", "catalogue_path", "check_set", "load_paths", "load_text", "schema"]
+
+
+def catalogue_path() -> str:
+    """The built-in catalogue, shipped inside the package."""
+    return str(resources.files("mockorigin").joinpath("catalogue"))
 
 
 class LoadError(Exception):
