@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from mockorigin import limits as limit_values
-from mockorigin.interpreter.answers import describe
+from mockorigin.interpreter.answers import describe, grouped
 from mockorigin.format.loader import LoadError, catalogue_path, load_paths, schema
 from mockorigin.format.units import parse_size
 
@@ -104,16 +104,18 @@ def _list(options) -> int:
     behaviours = _load(options.paths)
     if behaviours is None:
         return EXIT_USAGE
-    entries = [describe(b) for b in behaviours]
     if options.json:
-        print(json.dumps(entries, indent=1))
+        print(json.dumps([describe(b) for b in behaviours], indent=1))
         return EXIT_OK
-    for entry in entries:
-        methods = ",".join(entry["methods"] or ["*"])
-        params = " ".join(f"{k}={v}" for k, v in entry["params"].items())
-        print(f"{entry['name']:<28} {methods:<10} {entry['path'] or '(any path)':<28} {params}")
-        if entry["summary"]:
-            print(f"{'':<28} {entry['summary']}")
+    for title, members in grouped(behaviours):
+        print(f"{title}\n")
+        for entry in map(describe, members):
+            methods = ",".join(entry["methods"] or ["*"])
+            params = " ".join(f"{k}={v}" for k, v in entry["params"].items())
+            print(f"  {entry['name']:<28} {methods:<10} {entry['path'] or '(any path)':<28} {params}")
+            if entry["summary"]:
+                print(f"  {'':<28} {entry['summary']}")
+        print()
     return EXIT_OK
 
 

@@ -55,6 +55,7 @@ class Builder(HttpSteps, WebSocketSteps, Durations):
             name=raw.get("name", self.default_name),
             summary=raw.get("summary", ""),
             references=tuple(raw.get("references", ())),
+            group=raw.get("group"),
             match=match,
             params=tuple(self.params.values()),
             scripts=scripts,

@@ -269,6 +269,16 @@ class Match:
     priority: int = 0
 
 
+GROUPS = {
+    "A": "Interim responses and Expect",
+    "B": "Upgrade and WebSocket",
+    "C": "Timing and hangs",
+    "D": "Framing and malformed messages",
+    "E": "Connection management",
+    "F": "TLS and HTTP/2",
+}
+
+
 @dataclass(frozen=True)
 class Limits:
     """A behaviour's own connection limits (None: the server's)."""
@@ -285,6 +295,7 @@ class Behaviour:
     scripts: tuple[tuple[Step, ...], ...]  # one script, or a sequence (last one repeats)
     summary: str = ""
     references: tuple[str, ...] = ()
+    group: str | None = None  # the catalogue's section: A..F (see GROUPS)
     params: tuple[Param, ...] = ()
     limits: Limits | None = None
     location: Location | None = field(default=None, compare=False)

@@ -35,6 +35,7 @@ def describe(behaviour: model.Behaviour) -> dict:
         "headers": {k: v for k, v in match.headers} or None,
         "params": {p.name: _shown(p.default) for p in behaviour.params},
         "summary": behaviour.summary,
+        "group": behaviour.group,
         "references": list(behaviour.references),
         "sequence": len(behaviour.scripts) if len(behaviour.scripts) > 1 else None,
     }
@@ -44,23 +45,34 @@ def _shown(value: object) -> object:
     return format_duration(value) if isinstance(value, float) else value
 
 
+def grouped(behaviours) -> list[tuple[str, list[model.Behaviour]]]:
+    """The behaviours by catalogue section (A..F, then those with none), each in load order."""
+    sections: dict[str, list[model.Behaviour]] = {}
+    for behaviour in behaviours:
+        sections.setdefault(behaviour.group or "", []).append(behaviour)
+    order = [*model.GROUPS, ""]
+    return [(f"{key}. {model.GROUPS[key]}" if key else "Other", sections[key]) for key in order if key in sections]
+
+
 def index(router: Router, accept: str) -> tuple[model.Step, ...]:
     entries = [describe(b) for b in router.behaviours]
     if "text/html" in accept and "application/json" not in accept:
-        rows = "".join(
-            "<tr><td><code>{path}</code></td><td>{methods}</td><td>{params}</td><td>{summary}</td></tr>".format(
-                path=html.escape(e["path"] or "(any)"),
-                methods=html.escape(", ".join(e["methods"] or ["any"])),
-                params=html.escape(", ".join(f"{k}={v}" for k, v in e["params"].items())),
-                summary=html.escape(e["summary"]),
+        sections = "".join(
+            "<h2>{title}</h2><table><tr><th>path</th><th>methods</th><th>params (defaults)</th><th>summary</th></tr>{rows}</table>".format(
+                title=html.escape(title),
+                rows="".join(
+                    "<tr><td><code>{path}</code></td><td>{methods}</td><td>{params}</td><td>{summary}</td></tr>".format(
+                        path=html.escape(e["path"] or "(any)"),
+                        methods=html.escape(", ".join(e["methods"] or ["any"])),
+                        params=html.escape(", ".join(f"{k}={v}" for k, v in e["params"].items())),
+                        summary=html.escape(e["summary"]),
+                    )
+                    for e in map(describe, members)
+                ),
             )
-            for e in entries
+            for title, members in grouped(router.behaviours)
         )
-        page = (
-            "<!doctype html><meta charset=utf-8><title>mockorigin</title><h1>mockorigin behaviours</h1>"
-            "<table><tr><th>path</th><th>methods</th><th>params (defaults)</th><th>summary</th></tr>"
-            f"{rows}</table>\n"
-        )
+        page = f"<!doctype html><meta charset=utf-8><title>mockorigin</title><h1>mockorigin behaviours</h1>{sections}\n"
         return _respond(200, "text/html; charset=utf-8", page)
     return _respond(200, "application/json", json.dumps({"behaviours": entries}, indent=1) + "\n")
 
