@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from mockorigin import limits as limit_values
 from mockorigin.interpreter.answers import describe, grouped
 from mockorigin.format.loader import LoadError, catalogue_path, load_paths, schema
-from mockorigin.format.units import parse_size
+from mockorigin.format.units import parse_duration, parse_size
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -41,6 +41,11 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--pidfile", metavar="FILE", help="with --daemon: where the daemon's PID goes (removed on stop)")
     serve.add_argument("--log-file", metavar="FILE", help="with --daemon: append the log here (default: discarded)")
     serve.add_argument("--quiet", action="store_true", help="no line per request in the log")
+    limits = serve.add_argument_group("connection limits (docs/limits.md; a behaviour's own `limits` override the body and idle ones)")
+    limits.add_argument("--head-timeout", default="10s", metavar="DURATION", help="a request head must be whole this long after its first byte, else 408 (default 10s)")
+    limits.add_argument("--idle-timeout", default="75s", metavar="DURATION", help="a kept-alive connection waiting this long for a request is closed (default 75s)")
+    limits.add_argument("--body-timeout", default="10s", metavar="DURATION", help="while a script waits for the body, each window this long ... (default 10s)")
+    limits.add_argument("--body-min-rate", default="1KiB", metavar="SIZE", help="... must bring this much a second, else 408 (default 1KiB; 0: a byte per window)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,6 +151,18 @@ def check_serve_options(options) -> str | None:
         raise UsageProblem(f"--journal-max-size: {error}") from None
     if not 1 <= options.journal_keep <= 100:
         raise UsageProblem("--journal-keep must be between 1 and 100")
+    for name, parse, low in (("head_timeout", parse_duration, 0.1), ("idle_timeout", parse_duration, 0.1), ("body_timeout", parse_duration, 0.1)):
+        try:
+            value = parse(getattr(options, name))
+        except ValueError as error:
+            raise UsageProblem(f"--{name.replace('_', '-')}: {error}") from None
+        if not low <= value <= limit_values.MAX_DURATION:
+            raise UsageProblem(f"--{name.replace('_', '-')} must be between {low:g}s and {limit_values.MAX_DURATION:g}s")
+        setattr(options, name + "_seconds", value)
+    try:
+        options.body_min_rate_bytes = parse_size(options.body_min_rate)
+    except ValueError as error:
+        raise UsageProblem(f"--body-min-rate: {error}") from None
     options.admin_token = admin_token(options)
     admin = None if options.admin.lower() == "none" else options.admin
     if admin and not is_loopback_endpoint(admin) and not options.admin_token:
@@ -168,6 +185,17 @@ def admin_token(options) -> str | None:
         return read_token_file(path)
     except ValueError as error:
         raise UsageProblem(f"--admin-token-file {path}: {error}") from None
+
+
+def connection_limits(options) -> limit_values.ConnectionLimits:
+    """The server's connection limits from the serve options (already checked)."""
+    return limit_values.ConnectionLimits(
+        shutdown_grace=options.grace,
+        head_deadline=options.head_timeout_seconds,
+        idle_timeout=options.idle_timeout_seconds,
+        body_timeout=options.body_timeout_seconds,
+        body_min_rate=options.body_min_rate_bytes,
+    )
 
 
 def settle_heap() -> None:
@@ -212,7 +240,7 @@ def build_service(options, behaviours, reactor):
     root = paths[0] if os.path.isdir(paths[0]) else os.path.dirname(paths[0]) or "."
     return OriginService(
         reactor, ServerState(behaviours), options.listen or [], journal,
-        limit_values.ConnectionLimits(shutdown_grace=options.grace), options.ready_file,
+        connection_limits(options), options.ready_file,
         admin=admin, admin_token=options.admin_token, behaviours_root=root,
         watch=paths if options.watch else None, paths=paths,
     )

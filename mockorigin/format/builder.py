@@ -54,6 +54,7 @@ class Builder(HttpSteps, WebSocketSteps, Durations):
         return model.Behaviour(
             name=raw.get("name", self.default_name),
             summary=raw.get("summary", ""),
+            notes=raw.get("notes", ""),
             references=tuple(raw.get("references", ())),
             group=raw.get("group"),
             match=match,

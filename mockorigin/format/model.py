@@ -294,6 +294,7 @@ class Behaviour:
     match: Match
     scripts: tuple[tuple[Step, ...], ...]  # one script, or a sequence (last one repeats)
     summary: str = ""
+    notes: str = ""
     references: tuple[str, ...] = ()
     group: str | None = None  # the catalogue's section: A..F (see GROUPS)
     params: tuple[Param, ...] = ()

@@ -35,6 +35,7 @@ def describe(behaviour: model.Behaviour) -> dict:
         "headers": {k: v for k, v in match.headers} or None,
         "params": {p.name: _shown(p.default) for p in behaviour.params},
         "summary": behaviour.summary,
+        "notes": behaviour.notes or None,
         "group": behaviour.group,
         "references": list(behaviour.references),
         "sequence": len(behaviour.scripts) if len(behaviour.scripts) > 1 else None,

@@ -125,7 +125,12 @@ class Control:
         self._call("POST", "/reset")
 
     def connections(self) -> list[dict]:
+        """The open connections and where each one's script stands."""
         return self._call("GET", "/connections")["connections"]
+
+    def closed_connections(self) -> list[dict]:
+        """The lifecycles of recently closed connections: requests served, who closed, when."""
+        return self._call("GET", "/connections")["closed"]
 
     def timers(self) -> dict:
         """``delayed_calls``, ``deadlines``, ``connections`` and ``open_fds``: compare with a baseline to find leaks."""
