@@ -1,4 +1,4 @@
-"""Every bound mockorigin enforces, in one place (see docs/limits.md).
+"""The bounds behaviours and connections are held to (every bound, with where to change it: docs/limits.md).
 
 Behaviour limits are checked when a file loads, so a script can never ask for
 more than these; connection limits are the server's defaults, after nginx and
