@@ -181,7 +181,7 @@ class Ending:
         """An entry for each request head that arrived and was never answered: pipelined
         behind the last exchange, or sent after the server had closed its side."""
         sources = []
-        pending = self.reader.pending_bytes() if self.exchange is not None or self.ws is None else b""
+        pending = self.reader.pending_bytes()  # (after an upgrade the reader holds nothing)
         if pending:
             sources.append((pending, self.pipelined_at, f"pipelined, and {why_connection_ended} before its turn"))
         if self.late_bytes:
