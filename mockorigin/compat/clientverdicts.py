@@ -98,7 +98,7 @@ def _interims(case, entry: dict, run: CommandRun, timing, j: Judgement) -> None:
     if case.timer_probe:
         _timer_probe(sent, final, run, j)
     elif final is not None:
-        _final_reached(sent, final, run, j)
+        _final_reached(sent, final, run, j, _left_before_final(entry))
     elif ended.get("by") == "client":
         what = f"took {_which(sent)} as the final response" if run.exit_code == 0 else f"failed on the interims (exit {run.exit_code})"
         j.say("interims", f"{what}: left after {statuses(sent)}, before the final response")
@@ -118,10 +118,17 @@ def _timer_probe(sent: list[int], final: dict | None, run: CommandRun, j: Judgem
         j.say("timer", f"not re-armed by the 1xx: gave up after {run.seconds:.1f} s (exit {run.exit_code})")
 
 
-def _final_reached(sent: list[int], final: dict, run: CommandRun, j: Judgement) -> None:
+def _left_before_final(entry: dict) -> bool:
+    """Whether the journal saw the client close or reset before the final response went out
+    (the script goes on after a client's FIN, so a final response alone proves nothing)."""
+    ended, final = entry.get("ended") or {}, entry.get("final") or {}
+    return ended.get("by") == "client" and ended.get("at") is not None and final.get("at") is not None and ended["at"] < final["at"]
+
+
+def _final_reached(sent: list[int], final: dict, run: CommandRun, j: Judgement, left_first: bool = False) -> None:
     """The origin sent the final response; its body carries the case token. A client that
-    stopped at the first interim exits without printing it (the journal cannot always tell:
-    a server may write the rest into a connection the client has already left)."""
+    stopped at an interim exits without printing it, and the journal shows it leaving before
+    the final response went out."""
     if run.printed_token:
         j.say("interims", f"read through {statuses(sent)} to the final {final['status']}")
         j.check(*PARSE_1XX, held=True, detail=f"its output holds the final body after {statuses(sent)}")
@@ -131,6 +138,9 @@ def _final_reached(sent: list[int], final: dict, run: CommandRun, j: Judgement) 
     elif run.exit_code not in (0, None):
         j.say("interims", f"failed on the interims (exit {run.exit_code}): {statuses(sent)} sent before the final {final['status']}")
         j.check(*PARSE_1XX, held=False, detail=f"failed after {statuses(sent)}")
+    elif left_first:
+        j.say("interims", f"took {_which(sent)} as the final response: it closed the connection before the final {final['status']} went out")
+        j.check(*PARSE_1XX, held=False, detail=f"left after {_which(sent)}")
     else:
         j.say("interims", "cannot tell whether it read through the interims: the command printed nothing")
 

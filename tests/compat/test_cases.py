@@ -121,3 +121,20 @@ def test_the_table_is_coloured_only_when_asked_and_names_broken_requirements():
     assert "\033[31mFAIL\033[0m" in coloured
     assert run.exit_code() == 1
     assert "| `echo` | FAIL |" in report.markdown(run)
+
+
+def test_a_client_that_printed_nothing_but_left_before_the_final_response_took_an_interim_as_final():
+    """The journal's client FIN, before the final response went out, decides what the output cannot."""
+    from mockorigin.compat.clientverdicts import CommandRun, _final_reached, _left_before_final
+    from mockorigin.compat.observe import Judgement
+
+    run = CommandRun(["client"], 0, 0.4, 0)
+    left = {"final": {"status": 200, "at": 0.9}, "ended": {"by": "client", "signal": "FIN", "at": 0.35}}
+    stayed = {"final": {"status": 200, "at": 0.9}, "ended": {"by": "server", "signal": "FIN", "at": 0.9}}
+    assert _left_before_final(left) and not _left_before_final(stayed)
+    judged = Judgement()
+    _final_reached([102], left["final"], run, judged, _left_before_final(left))
+    assert "took 102 as the final response" in judged.verdicts[0].text and judged.checks[0].held is False
+    unsure = Judgement()
+    _final_reached([102], stayed["final"], run, unsure, _left_before_final(stayed))
+    assert "cannot tell" in unsure.verdicts[0].text and unsure.checks == []
