@@ -128,7 +128,7 @@ def test_a_client_that_printed_nothing_but_left_before_the_final_response_took_a
     from mockorigin.compat.clientverdicts import CommandRun, _final_reached, _left_before_final
     from mockorigin.compat.observe import Judgement
 
-    run = CommandRun(["client"], 0, 0.4, 0)
+    run = CommandRun(["client"], 0, 0.4, 0, "")
     left = {"final": {"status": 200, "at": 0.9}, "ended": {"by": "client", "signal": "FIN", "at": 0.35}}
     stayed = {"final": {"status": 200, "at": 0.9}, "ended": {"by": "server", "signal": "FIN", "at": 0.9}}
     assert _left_before_final(left) and not _left_before_final(stayed)
