@@ -62,12 +62,18 @@ def split(data: bytes, cuts: Iterable[int]) -> list[bytes]:
     return chunks
 
 
+def summary(events: list) -> str:
+    """Events by kind: ``head,body,end,400``."""
+    kinds = {HeadReceived: "head", BodyReceived: "body", BodyComplete: "end"}
+    return ",".join(str(e.status) if isinstance(e, BadRequest) else kinds.get(type(e), type(e).__name__) for e in events)
+
+
 def divergence(data: bytes, chunks: list[bytes], limits: ConnectionLimits | None = None, closed: bool = False) -> str | None:
     """Why the split feed disagrees with the whole one, or None."""
     whole = normalise(read_events([data], limits, closed))
     pieces = normalise(read_events(chunks, limits, closed))
     if whole != pieces:
-        return f"whole: {whole!r:.300}\nsplit: {pieces!r:.300}"
+        return f"whole: {summary(whole)} | split: {summary(pieces)} || whole: {whole!r:.300} | split: {pieces!r:.300}"
     for event in whole:
         if not isinstance(event, EVENT_TYPES):
             return f"undocumented event {event!r:.200}"
@@ -79,3 +85,33 @@ def divergence(data: bytes, chunks: list[bytes], limits: ConnectionLimits | None
 # Final statuses the server may answer a fuzzed request with: the catalogue's, the
 # index's and 404's, and the protocol's refusals.
 ALLOWED_STATUSES = frozenset({200, 204, 400, 404, 408, 413, 414, 417, 426, 431, 501, 505})
+
+
+def protocol_exception(data: bytes, behaviours, closed: bool = True) -> str | None:
+    """Feed ``data`` to an in-process protocol (StringTransport + Clock) serving
+    ``behaviours``; the exception it raised, formatted, or None. What raises here is what
+    a real server logs as an Unhandled Error: the suite uses it to name the input that did."""
+    import traceback
+
+    from twisted.internet.task import Clock
+    from twisted.internet.testing import StringTransport
+
+    from mockorigin.journal import Journal
+    from mockorigin.protocol import OriginFactory
+    from mockorigin.state import ServerState
+
+    clock = Clock()
+    factory = OriginFactory(ServerState(behaviours), clock, Journal())
+    protocol = factory.buildProtocol(None)
+    try:
+        protocol.makeConnection(StringTransport())
+        protocol.dataReceived(data)
+        if closed:
+            protocol.readConnectionLost()
+        clock.advance(11)
+        protocol.connectionLost()
+    except Exception as error:  # the finding itself
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if "/mockorigin/" in f.filename]
+        where = f" at {frames[-1].filename.rsplit('/', 1)[1]}:{frames[-1].lineno} ({frames[-1].name})" if frames else ""
+        return f"{type(error).__name__}: {error}{where}"
+    return None
