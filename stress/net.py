@@ -56,8 +56,10 @@ async def converse(
     wait: float = 11.0,
     quiet: float | None = None,
     host: str = HOST,
+    answer_first: bool = False,
 ) -> Outcome:
-    """Send ``chunks`` (``gap`` seconds apart: separate TCP segments), optionally FIN, then
+    """Send ``chunks`` (``gap`` seconds apart: separate TCP segments; with ``answer_first``, the
+    rest only once the first has been answered), optionally FIN, then
     read until the server ends the connection, ``wait`` seconds pass, or (with ``quiet``) a
     response has been followed by that many seconds of silence."""
     outcome = Outcome()
@@ -75,7 +77,10 @@ async def converse(
         for index, chunk in enumerate(chunks):
             writer.write(chunk)
             await writer.drain()
-            if gap and index < len(chunks) - 1:
+            if answer_first and index == 0 and len(chunks) > 1:
+                outcome.data = await asyncio.wait_for(reader.read(65536), wait)
+                outcome.first_byte_at = time.monotonic() - started
+            elif gap and index < len(chunks) - 1:
                 await asyncio.sleep(gap)
         if half_close and writer.can_write_eof():
             writer.write_eof()
