@@ -23,11 +23,11 @@ def read_events(chunks: Iterable[bytes], limits: ConnectionLimits | None = None,
     events: list = []
 
     def take(new: list) -> None:
-        while new and len(events) < 4 * MAX_REQUESTS:
+        while new:
             events.extend(new)
             last = new[-1]
             ended = isinstance(last, BodyComplete) or (isinstance(last, HeadReceived) and not last.request.has_body)
-            new = reader.next_request() if ended else []
+            new = reader.next_request() if ended and sum(isinstance(e, HeadReceived) for e in events) < MAX_REQUESTS else []
 
     for chunk in chunks:
         take(reader.feed(chunk))

@@ -30,6 +30,8 @@ _STATUS_LINE = re.compile(rb"HTTP/1\.1 ([0-9]{3}) [^\r\n]*\r\n")
 KNOWN_DEFECTS = {
     "crashes/absolute-form-open-bracket.http": "#10 defect 1: a [ or ] in an absolute-form target crashes inside dataReceived",
     "crashes/request-line-9k-unfinished.http": "#10 defect 10: the status depends on how TCP splits the head",
+    "crashes/chunk-extension-18k-split-dependent.http": "#10 defect 10 (in a chunked body): accepted whole, 431 when split",
+    "crashes/chunk-size-line-18k-split-dependent.http": "#10 defect 10 (in a chunked body): 400 whole, 431 when split",
 }
 
 

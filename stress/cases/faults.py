@@ -119,8 +119,9 @@ async def _wait_exit(process: subprocess.Popen, limit: float) -> float | None:
     return None if process.poll() is None else time.monotonic() - started
 
 
-def _sigterm_with_requests_in_flight(ctx: Context, signal_number: int, delayed: int, hangs: int, second_after: float | None = None) -> dict:
-    server = ctx.own_server(f"f2-{signal.Signals(signal_number).name.lower()}{'-twice' if second_after else ''}").start()
+def _sigterm_with_requests_in_flight(ctx: Context, grace: float, signal_number: int, delayed: int, hangs: int, second_after: float | None = None) -> dict:
+    name = f"f2-{signal.Signals(signal_number).name.lower()}{'-twice' if second_after else ''}"
+    server = ctx.own_server(name, "--grace", f"{grace:g}").start()
 
     async def main():
         delayed_requests = [
@@ -166,20 +167,20 @@ def _mockorigin(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
 
 def run_f2(ctx: Context) -> None:
     result = ctx.result
-    grace = 5.0
-    term = _sigterm_with_requests_in_flight(ctx, signal.SIGTERM, delayed=50, hangs=50)
+    grace = ctx.scale(5.0, 1.5)  # the default, or less in a quick run
+    term = _sigterm_with_requests_in_flight(ctx, grace, signal.SIGTERM, delayed=50, hangs=50)
     result.figures["sigterm"] = term
     result.check(term["listener_closed_ms"] is not None and term["listener_closed_ms"] < 100, f"SIGTERM: listener closed after {term['listener_closed_ms']} ms (limit 100)")
-    result.check(term["delayed_ok"] == 50, f"SIGTERM: {term['delayed_ok']}/50 in-flight delayed requests finished")
+    result.check(term["delayed_ok"] == 50, f"SIGTERM: {term['delayed_ok']}/50 in-flight delayed requests (1 s) finished within the {grace:g} s grace")
     result.check(term["hangs_open"] == 0, f"SIGTERM: {term['hangs_open']} hangs still open after the drain")
     cut = term["hangs_cut_at"]
     result.check(bool(cut) and all(abs(t - grace) <= 0.5 for t in cut), f"SIGTERM: hangs cut at {cut} s, expected {grace:g} ± 0.5 s")
     result.check(term["exit_code"] == 0 and term["exit_after_s"] is not None and term["exit_after_s"] <= grace + 1, f"SIGTERM: exit {term['exit_code']} after {term['exit_after_s']} s (0 within {grace + 1:g} s)")
     result.check(term["ready_file_removed"] and term["last_journal_line_parses"], f"SIGTERM: ready file removed {term['ready_file_removed']}, last journal line parses {term['last_journal_line_parses']}")
-    interrupt = _sigterm_with_requests_in_flight(ctx, signal.SIGINT, delayed=5, hangs=5)
+    interrupt = _sigterm_with_requests_in_flight(ctx, grace, signal.SIGINT, delayed=5, hangs=5)
     result.figures["sigint"] = interrupt
     result.check(interrupt["exit_code"] == 0 and (interrupt["exit_after_s"] or 99) <= grace + 1, f"SIGINT: exit {interrupt['exit_code']} after {interrupt['exit_after_s']} s")
-    twice = _sigterm_with_requests_in_flight(ctx, signal.SIGTERM, delayed=0, hangs=10, second_after=0.5)
+    twice = _sigterm_with_requests_in_flight(ctx, 5.0, signal.SIGTERM, delayed=0, hangs=10, second_after=0.5)
     result.figures["second_sigterm"] = twice
     result.check(twice["exit_after_s"] is not None and twice["exit_after_s"] <= 1.0, f"a second SIGTERM 0.5 s after the first: exit after {twice['exit_after_s']} s (limit 1.0)")
     _kill_and_restart(ctx)

@@ -74,10 +74,8 @@ def _save(kind: str, data: bytes, why: str) -> str:
 def _defect(text: str) -> str | None:
     if "IPv6" in text or ("ValueError" in text and "_split_target" in text) or "does not appear to be an IPv4 or IPv6" in text:
         return "#10/1"
-    if text.startswith("whole: "):  # a divergence: the same bytes, refused differently (or not at all) when split
-        whole, _, pieces = _signature(text)[len("whole: ") :].partition(" | split: ")
-        if re.sub(r",?\d{3}", "", whole) == re.sub(r",?\d{3}", "", pieces):
-            return "#10/10"
+    if text.startswith("whole: "):  # a divergence: "same input, same answer, however it is split" does not hold
+        return "#10/10"
     return None
 
 
@@ -92,7 +90,7 @@ def _signature(problem: str) -> str:
 def run_h7(ctx: Context) -> None:
     result, rng = ctx.result, ctx.rng
     corpus = seeds()
-    budget = ctx.scale(120.0, 12.0)
+    budget = ctx.scale(90.0, 8.0)
     crashes: dict[str, tuple[int, str]] = {}
     divergences: dict[str, tuple[int, str]] = {}
     execs = 0
@@ -133,7 +131,7 @@ def run_h7(ctx: Context) -> None:
         result.fail(f"parser raised {key} ({count}x), input {path}", _defect(key))
     for key, (count, path) in divergences.items():
         result.fail(f"whole and split feeds disagree ({count}x), input {path}: {key}", _defect(key))
-    _atheris(ctx, budget=ctx.scale(60, 10))
+    _atheris(ctx, budget=ctx.scale(45, 5))
 
 
 def _atheris(ctx: Context, budget: int) -> None:
@@ -178,7 +176,7 @@ def _input(seed: int, index: int, corpus: list[bytes]) -> tuple[bytes, list[byte
 
 def run_h8(ctx: Context) -> None:
     result, server = ctx.result, ctx.server
-    total = ctx.scale(100_000, 8_000)
+    total = ctx.scale(100_000, 3_000)
     corpus = seeds()
     seed = ctx.rng.randrange(2**31)
     tally: Counter = Counter()

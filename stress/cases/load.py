@@ -89,7 +89,7 @@ def run_l2(ctx: Context) -> None:
 def run_l3(ctx: Context) -> None:
     """Many short connections, then aborts at random stages; fds, timers and the journal after."""
     result, server, rng = ctx.result, ctx.server, ctx.rng
-    short, aborts = ctx.scale(50_000, 5_000), ctx.scale(5_000, 500)
+    short, aborts = ctx.scale(30_000, 2_000), ctx.scale(5_000, 300)
     request = b"GET /__probe HTTP/1.1\r\nHost: s\r\nConnection: close\r\n\r\n"
     stages = [
         ("nothing", b"", 0.0),
@@ -131,7 +131,7 @@ def run_l3(ctx: Context) -> None:
 
     asyncio.run(main())
     elapsed = time.monotonic() - started
-    time.sleep(3.0)  # the plan's settle before counting fds (the shared checks then give 2 s more)
+    time.sleep(ctx.scale(3.0, 1.0))  # the plan's settle before counting fds (the shared checks then give 2 s more)
     status, _headers, body = server.admin("GET", "/health")
     journal = json.loads(body)["journal"] if status == 200 else {}
     file_bytes = server.journal_path.stat().st_size if server.journal_path.exists() else 0
@@ -177,7 +177,7 @@ def _slope(samples: list[tuple[float, float]]) -> float | None:
 def run_l4(ctx: Context) -> None:
     """A shortened soak: mixed behaviours from 16 workers plus 50 slowloris connections, RSS every few seconds."""
     result, server, rng = ctx.result, ctx.server, ctx.rng
-    duration, every = ctx.scale(180.0, 20.0), ctx.scale(5.0, 2.0)
+    duration, every = ctx.scale(150.0, 10.0), ctx.scale(5.0, 1.0)
     samples: list[tuple[float, float]] = []
     tally: Counter = Counter()
     started = time.monotonic()

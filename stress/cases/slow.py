@@ -80,9 +80,9 @@ def run_h5(ctx: Context) -> None:
     async def main():
         slowloris = [_drip(server.port, b"GET /__probe HTTP/1.1\r\nHost: s\r\n", b"X-Slow: 1\r\n", 1.0, 16.0) for _ in range(loris)]
         ten_per_second = [
-            _drip(server.port, b"POST /echo HTTP/1.1\r\nHost: s\r\nContent-Length: 100000\r\n\r\n", b"x", 0.1, BODY_LIMIT + 8) for _ in range(bodies)
+            _drip(server.port, b"POST /echo HTTP/1.1\r\nHost: s\r\nContent-Length: 100000\r\n\r\n", b"x", 0.1, BODY_LIMIT + ctx.scale(8, 2)) for _ in range(bodies)
         ]
-        one_per_five = [_drip(server.port, b"POST /echo HTTP/1.1\r\nHost: s\r\nContent-Length: 100000\r\n\r\n", b"x", 5.0, BODY_LIMIT + 8) for _ in range(20)]
+        one_per_five = [_drip(server.port, b"POST /echo HTTP/1.1\r\nHost: s\r\nContent-Length: 100000\r\n\r\n", b"x", 5.0, BODY_LIMIT + ctx.scale(8, 2)) for _ in range(20)]
         return await asyncio.gather(asyncio.gather(*slowloris), asyncio.gather(*ten_per_second), asyncio.gather(*one_per_five))
 
     loris_out, ten_out, five_out = asyncio.run(main())
@@ -141,7 +141,7 @@ def _slowhttptest(ctx: Context) -> None:
     figures = {}
     for mode, extra in (("-H", []), ("-B", ["-s", "8192"])):
         prefix = ctx.folder / f"slowhttptest{mode}"
-        command = ["slowhttptest", mode, "-c", "1000", "-i", "5", "-r", "200", "-l", "30", "-p", "3", "-g", "-o", str(prefix), "-u", f"http://{HOST}:{server.port}/echo", *extra]
+        command = ["slowhttptest", mode, "-c", "1000", "-i", "5", "-r", "200", "-l", "20", "-p", "3", "-g", "-o", str(prefix), "-u", f"http://{HOST}:{server.port}/echo", *extra]
         subprocess.run(command, capture_output=True, text=True, timeout=120)
         rows = list(csv.DictReader(open(f"{prefix}.csv"))) if (ctx.folder / f"slowhttptest{mode}.csv").exists() else []
         available = [r for r in rows if r.get("service_available", r.get("Service Available", "0")).strip() not in ("0", "")]
