@@ -35,6 +35,15 @@ def raise_fd_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def _prepare_child() -> None:
+    """In the server's process before exec: many fds, and SIGINT as a terminal would send it.
+    (A suite started in the background, ``make stress &`` or nohup, inherits SIGINT ignored;
+    Python then installs no handler and Twisted none either, and the SIGINT case would test
+    the shell instead of the server.)"""
+    raise_fd_limit()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def server_cpus() -> list[str]:
     return ["taskset", "-c", "0"] if shutil.which("taskset") and (os.cpu_count() or 1) > 1 else []
 
@@ -85,7 +94,7 @@ class Server:
         env = dict(os.environ if self.env is None else self.env)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                (server_cpus() if self.pin else []) + self.command(), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=raise_fd_limit
+                (server_cpus() if self.pin else []) + self.command(), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_prepare_child
             )
         deadline = time.monotonic() + timeout
         while not (self.ready_file.exists() and self.ready_file.read_text().strip()):

@@ -90,7 +90,7 @@ def _signature(problem: str) -> str:
 def run_h7(ctx: Context) -> None:
     result, rng = ctx.result, ctx.rng
     corpus = seeds()
-    budget = ctx.scale(90.0, 8.0)
+    budget = ctx.scale(120.0, 8.0)
     crashes: dict[str, tuple[int, str]] = {}
     divergences: dict[str, tuple[int, str]] = {}
     execs = 0

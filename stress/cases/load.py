@@ -177,7 +177,7 @@ def _slope(samples: list[tuple[float, float]]) -> float | None:
 def run_l4(ctx: Context) -> None:
     """A shortened soak: mixed behaviours from 16 workers plus 50 slowloris connections, RSS every few seconds."""
     result, server, rng = ctx.result, ctx.server, ctx.rng
-    duration, every = ctx.scale(150.0, 10.0), ctx.scale(5.0, 1.0)
+    duration, every = ctx.scale(240.0, 10.0), ctx.scale(5.0, 1.0)
     samples: list[tuple[float, float]] = []
     tally: Counter = Counter()
     started = time.monotonic()
