@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import importlib.util
 import itertools
+import os
 import random
 import re
 import subprocess
@@ -145,19 +146,18 @@ def _atheris(ctx: Context, budget: int) -> None:
     for index, data in enumerate(seeds()):
         (corpus / f"seed-{index}").write_bytes(data)
     CRASHES.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "stress.h7_atheris", f"-max_total_time={budget}", f"-seed={ctx.rng.randrange(1, 2**31)}",
-               "-max_len=4096", f"-artifact_prefix={CRASHES}/H7-atheris-", str(corpus)]  # fmt: skip
-    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=budget + 120)
+    command = [sys.executable, "-m", "stress.h7_atheris", f"-max_total_time={budget}", f"-seed={ctx.rng.randrange(1, 2**31)}", "-max_len=4096", str(corpus)]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=budget + 120, env={**os.environ, "STRESS_ATHERIS_OUT": str(CRASHES)})
     output = run.stdout + run.stderr
     done = re.findall(r"Done (\d+) runs", output)
     runs = int(done[-1]) if done else max((int(n) for n in re.findall(r"#(\d+)\s", output)), default=0)
-    artifact = re.findall(r"Test unit written to (\S+)", output)
-    result.figures["atheris"] = {"runs": runs, "seconds": budget, "finding": artifact[0] if artifact else None}
+    findings = re.findall(r"^FINDING (.+) (\S+)$", output, re.M)
+    result.figures["atheris"] = {"runs": runs, "seconds": budget, "exit": run.returncode, "findings": {kind: path for kind, path in findings}}
     result.inputs += runs
-    if run.returncode != 0 or artifact:
-        error = re.findall(r"^(\w+(?:Error|Exception)[^\n]*)", output, re.M)
-        why = error[-1] if error else f"atheris exited {run.returncode}"
-        result.fail(f"atheris: {why[:200]}, input {artifact[0] if artifact else '?'}", _defect(output))
+    for kind, path in findings:
+        result.fail(f"atheris: {kind}, input {path}", _defect("whole: " if kind.startswith("divergence") else kind))
+    if run.returncode != 0 and not findings:
+        result.fail(f"atheris exited {run.returncode}: {output.strip().splitlines()[-1:]}")
 
 
 # --- H8 -----------------------------------------------------------------------------
@@ -165,7 +165,7 @@ def _atheris(ctx: Context, budget: int) -> None:
 
 def _input(seed: int, index: int, corpus: list[bytes]) -> tuple[bytes, list[bytes], float, bool]:
     rng = random.Random(seed * 1_000_003 + index)
-    data = mutate(rng, rng.choice(corpus), corpus)
+    data = mutate(rng, rng.choice(corpus), corpus) or rng.choice(corpus)  # nothing sent is an idle connection (75 s), not an input
     if len(data) <= 300 and rng.random() < 0.1:
         chunks = [data[i : i + 1] for i in range(len(data))]
     else:
