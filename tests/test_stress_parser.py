@@ -102,7 +102,9 @@ def requests(draw) -> bytes:
     return head + draw(st.sampled_from([b"\r\n\r\n", b"\n\n", b"\r\n\n"])) + body
 
 
-SEEDS = [case.data for case in smuggling_cases() if b"://" not in case.data[:64]]  # absolute-form: defect 1, tested above
+# Absolute-form targets (defect 1) and heads near the size limits (defect 10) have their own
+# xfail tests; here they would make this test fail at random instead of pointing at them.
+SEEDS = [case.data for case in smuggling_cases() if b"://" not in case.data[:64] and len(case.data) < 4096]
 
 
 @st.composite

@@ -7,7 +7,7 @@ from stress.runner import Case
 
 CASES = [
     Case("H3", "smuggling corpus vs h11, real sockets", smuggling.run_h3, (30, 20)),
-    Case("H7", "in-process parser fuzz (+ atheris)", fuzz.run_h7, (170, 20)),
+    Case("H7", "in-process parser fuzz (+ atheris)", fuzz.run_h7, (200, 25)),
     Case("H8", "wire fuzz, 64 connections", fuzz.run_h8, (100, 15)),
     Case("H5", "slowloris, slow body, slow read", slow.run_h5, (70, 18)),
     Case("F1", "disconnect matrix, FIN and RST", faults.run_f1, (20, 10)),
