@@ -19,17 +19,20 @@ serve: $(STAMP)
 	$(BIN)/mockorigin serve --listen $(LISTEN) $(BEHAVIOURS)
 
 test: $(STAMP)
-	$(BIN)/ruff check -q mockorigin tests bench
+	$(BIN)/ruff check -q mockorigin tests bench stress
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 check: $(STAMP)
 	$(BIN)/mockorigin check behaviours
 
 lint: $(STAMP)
-	$(BIN)/ruff check mockorigin tests bench
+	$(BIN)/ruff check mockorigin tests bench stress
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+stress: $(STAMP)
+	$(BIN)/python -m stress $(STRESS_ARGS)
 
 matrix: $(STAMP)
 	$(BIN)/python -m mockorigin.compat.matrix $(MATRIX_ARGS)

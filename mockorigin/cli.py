@@ -290,6 +290,7 @@ def _serve(options) -> int:
         return EXIT_FAILURE
     if options.daemon:
         _report_to_parent(service, options.pidfile, pipe)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # started in the background, SIGINT came ignored: Twisted would keep it so
     reactor.callWhenRunning(service.startService)
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
     reactor.addSystemEventTrigger("before", "shutdown", _second_signal_aborts, service, reactor)

@@ -47,7 +47,7 @@ class Stage:
 
 
 def request_for(description: dict) -> CatalogueRequest:
-    """``description`` is ``mockorigin.index.describe(behaviour)``."""
+    """``description`` is ``mockorigin.interpreter.answers.describe(behaviour)``."""
     name, path = description["name"], description["path"] or "/"
     methods = description["methods"]
     target = path + QUERIES.get(name, "")

@@ -17,8 +17,8 @@ import traceback
 import atheris
 
 with atheris.instrument_imports():
-    from mockorigin.head import HeadError, parse
-    from mockorigin.request import RequestReader  # noqa: F401 - instrumented for coverage
+    from mockorigin.http1.head import HeadError, parse
+    from mockorigin.http1.reader import RequestReader  # noqa: F401 - instrumented for coverage
     from stress.replay import divergence, split
 
 OUT = os.environ.get("STRESS_ATHERIS_OUT", ".")

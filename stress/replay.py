@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from mockorigin.limits import ConnectionLimits
-from mockorigin.request import BadRequest, BodyComplete, BodyReceived, HeadReceived, RequestReader
+from mockorigin.http1.reader import BadRequest, BodyComplete, BodyReceived, HeadReceived, RequestReader
 
 EVENT_TYPES = (HeadReceived, BodyReceived, BodyComplete, BadRequest)
 READER_STATUSES = frozenset({400, 414, 431, 501, 505})  # what the reader may refuse with (408 is the protocol's)
@@ -96,9 +96,9 @@ def protocol_exception(data: bytes, behaviours, closed: bool = True) -> str | No
     from twisted.internet.task import Clock
     from twisted.internet.testing import StringTransport
 
-    from mockorigin.journal import Journal
-    from mockorigin.protocol import OriginFactory
-    from mockorigin.state import ServerState
+    from mockorigin.observe.journal import Journal
+    from mockorigin.http1 import OriginFactory
+    from mockorigin.interpreter.state import ServerState
 
     clock = Clock()
     factory = OriginFactory(ServerState(behaviours), clock, Journal())

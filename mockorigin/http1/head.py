@@ -24,6 +24,7 @@ _FIELD_LINES = re.compile(rf"(?:{_TOKEN}:{_FIELD_VALUE}\n)*{_TOKEN}:{_FIELD_VALU
 _FIELD = re.compile(rf"({_TOKEN}):[ \t]*({_FIELD_VALUE})")
 _COMMON = {text: text for text in ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "1.0", "1.1")}
 _DIGITS = re.compile(r"[0-9]{1,20}")  # h11 refuses a Content-Length of more than 20 digits
+MAX_CONTENT_LENGTH = 2**63 - 1  # what a 64-bit signed length holds, as nginx and HAProxy count
 # RFC 9110 §7.2 / RFC 3986 §3.2.2: uri-host [ ":" port ], where uri-host is an IP literal in
 # brackets or a reg-name (unreserved, pct-encoded, sub-delims). h11 checks none of it.
 _HOST = re.compile(r"(?:\[[0-9A-Za-z:._~!$&'()*+,;=-]+\]|(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?")
@@ -75,6 +76,8 @@ def parse(section: bytes) -> Request:
                 refusal = HeadError(400, "conflicting Content-Length headers")
             elif _DIGITS.fullmatch(single) is None:
                 refusal = HeadError(400, "bad Content-Length")
+            elif len(single) > 18 and int(single) > MAX_CONTENT_LENGTH:  # h11 takes 20 digits; nginx and HAProxy refuse what overflows
+                refusal = HeadError(400, "Content-Length too large")
             elif content_length not in (None, single):
                 refusal = HeadError(400, "conflicting Content-Length headers")
             content_length = single

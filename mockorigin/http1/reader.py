@@ -4,7 +4,7 @@ Theory of operation. A request is read in two phases. The *head* is collected
 here, so that its size limits (414/431) can be enforced on the raw bytes, and is
 then parsed by ``head.parse`` (h11's grammar plus the RFC 9112 framing rules h11
 lets through). The *body* is framed by its Content-Length here, or, when chunked,
-by an ``h11.Connection`` given the same head. Bytes after the end of a request
+by ``chunked.ChunkedBody``. Bytes after the end of a request
 are held, not parsed, until the exchange ends and ``next_request()`` is called:
 pipelined requests are answered in order. A request without a body (no
 Content-Length, or 0, and not chunked) gets ``HeadReceived`` only: its body is
@@ -16,8 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import h11
-
+from mockorigin.http1.chunked import ChunkedBody, ChunkError
 from mockorigin.http1.head import HeadError, parse
 from mockorigin.interpreter.request import Request
 from mockorigin.limits import ConnectionLimits
@@ -62,7 +61,7 @@ class RequestReader:
         self._scanned = 0  # where the head's first line not yet checked against the size limits begins
         self._lines = 0  # lines of the head checked so far
         self._remaining = 0  # body bytes still to come (Content-Length framing)
-        self._h11: h11.Connection | None = None  # chunked framing
+        self._chunks: ChunkedBody | None = None  # chunked framing
         self._state = "head"  # head | body | done | failed
 
     @property
@@ -95,7 +94,7 @@ class RequestReader:
         if self._state != "body":
             return []
         self._state = "failed"
-        self._h11 = None
+        self._chunks = None
         return [BodyCutShort()]
 
     def pending_bytes(self) -> bytes:
@@ -108,7 +107,7 @@ class RequestReader:
         if self._state == "body":
             self._state = "done"
             self._remaining = 0
-            self._h11 = None
+            self._chunks = None
 
     def take_buffered(self) -> bytes:
         """Hand over the bytes after the request (a protocol switch) and stop reading HTTP."""
@@ -122,7 +121,7 @@ class RequestReader:
         if self._state == "failed":
             return []
         self._state = "head"
-        self._h11 = None
+        self._chunks = None
         return self._try_head()
 
     # head
@@ -154,7 +153,7 @@ class RequestReader:
         except HeadError as error:
             return self._fail(error.status, error.reason)
         if request.chunked:
-            return self._start_chunked(request, section + b"\r\n\r\n")
+            return self._start_chunked(request)
         if request.content_length == 0:
             self._state = "done"  # no body (RFC 9112 §6.3): complete with its head, so no BodyComplete
             return [HeadReceived(request)]
@@ -204,10 +203,8 @@ class RequestReader:
     # body
 
     def _body(self, data: bytes) -> list[Event]:
-        if self._h11 is not None:
-            if data:
-                self._h11.receive_data(data)
-            return self._chunked_events()
+        if self._chunks is not None:
+            return self._chunked(data)
         if not data:
             return []
         remaining = self._remaining
@@ -219,55 +216,31 @@ class RequestReader:
         self._buffer += data[remaining:]
         return [BodyReceived(data[:remaining]), BodyComplete()]
 
-    def _start_chunked(self, request: Request, head: bytes) -> list[Event]:
-        connection = h11.Connection(h11.SERVER, max_incomplete_event_size=self.limits.max_head + 1024)
-        connection.receive_data(head)
-        try:
-            connection.next_event()  # the request, already read by head.parse
-        except h11.RemoteProtocolError as error:  # pragma: no cover - head.parse refuses what h11 refuses
-            return self._fail(error.error_status_hint, "malformed request")
-        self._h11 = connection
+    def _start_chunked(self, request: Request) -> list[Event]:
+        self._chunks = ChunkedBody(self.limits.max_header_line, self.limits.max_head)
         self._state = "body"
-        events: list[Event] = [HeadReceived(request)]
-        if self._buffer:  # h11 reads b"" as end of stream
-            rest = bytes(self._buffer)
-            self._buffer.clear()
-            connection.receive_data(rest)
-        return events + self._chunked_events()
+        rest = bytes(self._buffer)
+        self._buffer.clear()
+        return [HeadReceived(request), *self._chunked(rest)]
 
-    def _chunked_events(self) -> list[Event]:
-        assert self._h11 is not None
-        events: list[Event] = []
-        while True:
-            try:
-                event = self._h11.next_event()
-            except h11.RemoteProtocolError as error:
-                return events + self._fail(error.error_status_hint, _h11_reason(error))
-            if isinstance(event, h11.Data):
-                events.append(BodyReceived(bytes(event.data)))
-            elif isinstance(event, h11.EndOfMessage):
-                trailers = tuple((n.decode("latin-1"), v.decode("utf-8", "backslashreplace")) for n, v in event.headers.raw_items())
-                events.append(BodyComplete(trailers))
-                self._state = "done"
-                leftover, _closed = self._h11.trailing_data
-                self._buffer = bytearray(leftover)
-                self._h11 = None
-                return events
-            elif event is h11.NEED_DATA:
-                return events
-            else:  # pragma: no cover - ConnectionClosed: h11 is never fed the end of the stream (see connection_closed)
-                return events + self._fail(400, "connection closed in the middle of the body")
+    def _chunked(self, data: bytes) -> list[Event]:
+        try:
+            pieces, trailers, leftover = self._chunks.feed(data)
+        except ChunkError as error:
+            return self._fail(400, error.reason)
+        events: list[Event] = [BodyReceived(piece) for piece in pieces if piece]
+        if trailers is not None:
+            events.append(BodyComplete(trailers))
+            self._state = "done"
+            self._chunks = None
+            self._buffer += leftover
+        return events
 
     def _fail(self, status: int, reason: str) -> list[Event]:
         self._state = "failed"
         self._buffer.clear()
-        self._h11 = None
+        self._chunks = None
         return [BadRequest(status, reason)]
 
 
 _BLANK_LINE = re.compile(rb"\n\r?\n")  # the end of a head, as h11 finds it
-
-
-def _h11_reason(error: h11.RemoteProtocolError) -> str:
-    text = str(error).split(":", 1)[0]
-    return text if len(text) < 80 else "malformed request"

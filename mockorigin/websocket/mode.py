@@ -54,10 +54,9 @@ class WebSocketMode:
                     self._resume()
             elif isinstance(event, websocket.CloseReceived):
                 if session.log.close_sent is not None or self.echoing:
-                    if session.log.close_sent is None:  # echo the client's code (none for none)
-                        self._send(8, close_payload(event.code, ""))
-                    session.log.ended = "close handshake"
-                    self._end("completed", "the WebSocket closing handshake is done")
+                    self._complete_close(event)
+                else:  # an echo step later answers it, in order (it may have come with the handshake)
+                    self.pending.append(event)
             elif isinstance(event, websocket.Failed):
                 self._send(8, close_payload(event.code, event.reason[:100]))
                 session.log.ended = f"protocol error {event.code}: {event.reason}"
@@ -72,11 +71,23 @@ class WebSocketMode:
         return False
 
     def echo(self) -> None:
-        """From now on echo messages and answer pings; what arrived before is answered first."""
+        """From now on echo messages and answer pings; what arrived before is answered first,
+        a close the client sent meanwhile included."""
         self.echoing = True
         pending, self.pending = self.pending, deque()
         for event in pending:
+            if isinstance(event, websocket.CloseReceived):
+                self._complete_close(event)
+                return
             self._answer(event)
+
+    def _complete_close(self, event) -> None:
+        """The client's Close, answered with its own code unless the server already sent one."""
+        log = self.session.log
+        if log.close_sent is None:  # echo the client's code (none for none)
+            self._send(8, close_payload(event.code, ""))
+        log.ended = "close handshake"
+        self._end("completed", "the WebSocket closing handshake is done")
 
     def scripted_frame(self, command) -> bytes:
         """The bytes of a frame a script describes (an ``interpreter.commands.Frame``),

@@ -19,8 +19,8 @@ import time
 from collections import Counter, defaultdict
 
 from mockorigin.cli import catalogue_path
-from mockorigin.index import describe
-from mockorigin.loader import load_paths
+from mockorigin.interpreter.answers import describe
+from mockorigin.format.loader import load_paths
 from stress.catalogue import JOURNAL_ENDINGS, request_for, stages
 from stress.net import converse, gather_limited, set_linger_zero
 from stress.runner import Context

@@ -24,9 +24,9 @@ import traceback
 from collections import Counter
 
 from mockorigin.cli import catalogue_path
-from mockorigin.head import HeadError, parse
+from mockorigin.http1.head import HeadError, parse
 from mockorigin.limits import ConnectionLimits
-from mockorigin.loader import load_paths
+from mockorigin.format.loader import load_paths
 from stress.catalogue import WS_KEY, client_frame
 from stress.corpus import raw_inputs, smuggling_cases
 from stress.mutate import cuts, mutate

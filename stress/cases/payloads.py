@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from mockorigin.loader import LoadError, load_text
+from mockorigin.format.loader import LoadError, load_text
 from stress.runner import Context
 from stress.server import ROOT, Server
 

@@ -12,11 +12,11 @@ installed); what it finds goes to ``tests/corpora/crashes/`` and replays in
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from mockorigin.head import HeadError, Request, parse
+from mockorigin.http1.head import HeadError, parse
+from mockorigin.interpreter.request import Request
 from mockorigin.limits import ConnectionLimits
 from stress.corpus import smuggling_cases
 from stress.mutate import DICTIONARY
@@ -84,7 +84,6 @@ def test_parse_gives_a_request_or_a_documented_head_error(head):
     _check_parse(head)
 
 
-@pytest.mark.xfail(strict=True, reason="#10 defect 1: a [ or ] in an absolute-form target raises ValueError from urlsplit")
 @fast(300)
 @given(heads(ABSOLUTE_TARGETS))
 @example("GET http://[/echo HTTP/1.1\r\nHost: a")
@@ -155,7 +154,6 @@ def test_reader_whole_and_split_feeds_agree_on_mutated_corpus_cases(data, cuts, 
 SMALL = ConnectionLimits(max_request_line=40, max_header_line=40, max_head=120, max_headers=4)
 
 
-@pytest.mark.xfail(strict=True, reason="#10 defect 10: the status depends on how TCP splits the head (a long line whole: wait, then 408; in pieces: 414)")
 @fast(300)
 @given(st.lists(requests(), min_size=1, max_size=2).map(b"".join), CUTS, st.booleans())
 @example(b"GET /" + b"a" * 60 + b" HTTP/1.1\r\nHost: a", [30], False)

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from mockorigin.loader import load_text
+from mockorigin.format.loader import load_text
 from stress.corpus import CANARY, CANARY_BODY, smuggling_cases
 
 BEHAVIOURS = load_text("""
@@ -26,14 +26,7 @@ script: [{read_body: {}}, {respond: {status: 200, body: "ok\\n"}}]
 """)
 
 # Cases that fail on today's code because of a defect: the lead removes an entry when its fix merges.
-KNOWN_DEFECTS = {
-    "host-space": "#10 defect 11: invalid Host values are accepted",
-    "host-at": "#10 defect 11: invalid Host values are accepted",
-    "absolute-form-open-bracket": "#10 defect 1: a [ or ] in an absolute-form target crashes inside dataReceived",
-    "absolute-form-close-bracket": "#10 defect 1: a [ or ] in an absolute-form target crashes inside dataReceived",
-    "absolute-form-bad-ipv6": "#10 defect 1: a [ or ] in an absolute-form target crashes inside dataReceived",
-    "cl-20-digits": "not in #10's list (found by this corpus): a Content-Length above 2^63-1 is taken as a length; nginx and HAProxy answer 400",
-}
+KNOWN_DEFECTS: dict = {}  # defects found here and fixed stay as plain tests; list new ones with why
 CASES = smuggling_cases()
 _STATUS = re.compile(rb"^HTTP/1\.1 ([0-9]{3}) ", re.M)
 

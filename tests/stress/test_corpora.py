@@ -15,24 +15,19 @@ import pytest
 from twisted.internet.error import ConnectionDone
 from twisted.python.failure import Failure
 
-from mockorigin.head import HeadError, parse
-from mockorigin.loader import load_paths, load_text
+from mockorigin.http1.head import HeadError, parse
+from mockorigin.format.loader import load_paths, load_text
 from stress.corpus import CORPORA, every_file, raw_inputs, wire_cases
 from stress.replay import ALLOWED_STATUSES, divergence, split
 
-from .conftest import CATALOGUE
+from tests.helpers import CATALOGUE
 
 BEHAVIOURS = load_paths([str(CATALOGUE)]) + load_text("name: canary\nmatch: {path: /canary}\nscript: [{respond: 200}]")
 INPUTS = raw_inputs()
 _STATUS_LINE = re.compile(rb"HTTP/1\.1 ([0-9]{3}) [^\r\n]*\r\n")
 
 # Inputs that fail on today's code because of a defect: the lead removes an entry when its fix merges.
-KNOWN_DEFECTS = {
-    "crashes/absolute-form-open-bracket.http": "#10 defect 1: a [ or ] in an absolute-form target crashes inside dataReceived",
-    "crashes/request-line-9k-unfinished.http": "#10 defect 10: the status depends on how TCP splits the head",
-    "crashes/chunk-extension-18k-split-dependent.http": "#10 defect 10 (in a chunked body): accepted whole, 431 when split",
-    "crashes/chunk-size-line-18k-split-dependent.http": "#10 defect 10 (in a chunked body): 400 whole, 431 when split",
-}
+KNOWN_DEFECTS: dict = {}  # defects found here and fixed stay as plain tests; list new ones with why
 
 
 def _params():

@@ -12,7 +12,7 @@ import pytest
 
 from stress.catalogue import WS_KEY, client_frame
 
-from .conftest import HalfClosingTransport
+from tests.helpers import HalfClosingTransport
 
 ECHO = "match: {path: /ws}\nscript: [{upgrade: {}}]"
 HANDSHAKE = (
@@ -29,12 +29,10 @@ CLOSE_1000 = client_frame(8, struct.pack("!H", 1000))
         pytest.param(
             [HANDSHAKE + CLOSE_1000],
             id="close-in-the-handshake-write",
-            marks=pytest.mark.xfail(strict=True, reason="not in #10's list (found by W2): a Close that arrives with the handshake is never answered; the connection stays open"),
         ),
         pytest.param(
             [HANDSHAKE + client_frame(1, b"hi") + CLOSE_1000],
             id="message-and-close-in-the-handshake-write",
-            marks=pytest.mark.xfail(strict=True, reason="not in #10's list (found by W2): a Close that arrives with the handshake is never answered; the connection stays open"),
         ),
     ],
 )
