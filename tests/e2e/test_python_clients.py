@@ -217,3 +217,24 @@ def test_ready_file_names_the_real_port(tmp_path):
     assert info["pid"] == server.process.pid and info["urls"] == [f"http://127.0.0.1:{server.port}/"]
     assert server.port != 0
     assert server.stop() == 0
+
+
+def test_sigint_stops_a_server_started_with_sigint_ignored(tmp_path):
+    """A shell starts background jobs with SIGINT ignored; `kill -INT` must still stop the server."""
+    ready = tmp_path / "ready.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockorigin", "serve", "--listen", "tcp:0:interface=127.0.0.1", "--ready-file", str(ready)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not ready.exists():
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
