@@ -25,7 +25,9 @@ class ChunkError(Exception):
 
 
 class ChunkedBody:
-    """``feed(data)`` -> (body pieces, trailers or None while the body goes on, leftover bytes)."""
+    """``feed(data)`` -> (body pieces, trailers or None while the body goes on, leftover bytes,
+    the ``ChunkError`` that ended it or None). Pieces read before an error are given too, so
+    the events are the same however the bytes were split."""
 
     __slots__ = ("_line", "_remaining", "_state", "_trailers", "_trailer_size", "_max_line", "_max_trailers")
 
@@ -38,8 +40,15 @@ class ChunkedBody:
         self._max_line = max_line
         self._max_trailers = max_trailers
 
-    def feed(self, data: bytes) -> tuple[list[bytes], tuple[tuple[str, str], ...] | None, bytes]:
+    def feed(self, data: bytes) -> tuple[list[bytes], tuple[tuple[str, str], ...] | None, bytes, ChunkError | None]:
         pieces: list[bytes] = []
+        try:
+            trailers, leftover = self._feed(data, pieces)
+        except ChunkError as error:
+            return pieces, None, b"", error
+        return pieces, trailers, leftover, None
+
+    def _feed(self, data: bytes, pieces: list[bytes]) -> tuple[tuple[tuple[str, str], ...] | None, bytes]:
         position, end = 0, len(data)
         while position < end:
             state = self._state
@@ -57,8 +66,8 @@ class ChunkedBody:
             else:  # trailers
                 position = self._trailer_lines(data, position)
                 if self._state == "done":
-                    return pieces, tuple(self._trailers), data[position:]
-        return pieces, None, b""
+                    return tuple(self._trailers), data[position:]
+        return None, b""
 
     def _take_line(self, data: bytes, position: int, limit: int, what: str) -> tuple[bytes | None, int]:
         """The next line without its LF (and CR), or None and the end if it has not ended yet;

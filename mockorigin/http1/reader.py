@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mockorigin.http1.chunked import ChunkedBody, ChunkError
+from mockorigin.http1.chunked import ChunkedBody
 from mockorigin.http1.head import HeadError, parse
 from mockorigin.interpreter.request import Request
 from mockorigin.limits import ConnectionLimits
@@ -224,11 +224,10 @@ class RequestReader:
         return [HeadReceived(request), *self._chunked(rest)]
 
     def _chunked(self, data: bytes) -> list[Event]:
-        try:
-            pieces, trailers, leftover = self._chunks.feed(data)
-        except ChunkError as error:
-            return self._fail(400, error.reason)
+        pieces, trailers, leftover, error = self._chunks.feed(data)
         events: list[Event] = [BodyReceived(piece) for piece in pieces if piece]
+        if error is not None:
+            return events + self._fail(400, error.reason)
         if trailers is not None:
             events.append(BodyComplete(trailers))
             self._state = "done"

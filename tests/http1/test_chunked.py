@@ -7,7 +7,7 @@ import h11
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from mockorigin.http1.chunked import ChunkedBody, ChunkError
+from mockorigin.http1.chunked import ChunkedBody
 
 HEAD = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
 
@@ -15,14 +15,13 @@ HEAD = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
 def ours(pieces: list[bytes], limit: int = 8192) -> tuple:
     reader = ChunkedBody(limit, 16384)
     body = b""
-    try:
-        for piece in pieces:
-            data, trailers, leftover = reader.feed(piece)
-            body += b"".join(data)
-            if trailers is not None:
-                return ("done", body, trailers, leftover + b"".join(pieces[pieces.index(piece) + 1 :]))
-    except ChunkError:
-        return ("refused",)
+    for index, piece in enumerate(pieces):
+        data, trailers, leftover, error = reader.feed(piece)
+        body += b"".join(data)
+        if error is not None:
+            return ("refused",)
+        if trailers is not None:
+            return ("done", body, trailers, leftover + b"".join(pieces[index + 1 :]))
     return ("waiting", body)
 
 
