@@ -157,7 +157,10 @@ class Stream:
         if self.local_ended or not command.data:
             return True
         self.response.queue(command.data, end=self.response.ends_with(command.data))
-        return self.connection.pump(self)
+        if self.connection.pump(self):
+            return True
+        self.blocked = True  # on with the script once window updates have let it all go
+        return False
 
     def _end(self, command: c.EndBody) -> bool:
         if not self.local_ended:
@@ -318,7 +321,7 @@ class Stream:
         """RST_STREAM with ``code``: the stream is over on both sides."""
         self.cancel_timer()
         self.script = None
-        if not self.local_ended or self.response.pending:
+        if not (self.local_ended and self.remote_ended) or self.response.pending:
             self.response.drop()
             if not self._h2(self.connection.h2.reset_stream, self.id, code):
                 self.connection.write_frames(frames.rst_stream(self.id, code))

@@ -138,7 +138,7 @@ class OriginService(Service):
             if cert_file is not None:
                 self._server_tls[key_files] = ServerTLS(*load_pair(cert_file, key_file))
             else:
-                issued = certs.issue()
+                issued = certs.issue(certs.handshake_names(self.factory.state.behaviours))
                 self._write_ca(issued.ca_pem)
                 self.spki_sha256 = issued.spki_sha256
                 self._server_tls[key_files] = ServerTLS(issued.cert_pem, issued.key_pem)

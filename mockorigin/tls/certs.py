@@ -17,6 +17,7 @@ import datetime
 import hashlib
 import ipaddress
 import os
+import re
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -26,6 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 DNS_NAMES = ("localhost", "*.localhost")
 ADDRESSES = ("127.0.0.1", "::1")
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 VALID_FOR = datetime.timedelta(days=30)
 _PERMITTED = (
     x509.DNSName("localhost"),
@@ -50,8 +52,11 @@ class Issued:
         return spki_sha256(self.cert_pem)
 
 
-def issue(now: datetime.datetime | None = None) -> Issued:
-    """A fresh CA and a certificate for localhost, *.localhost, 127.0.0.1 and ::1."""
+def issue(extra_names: tuple[str, ...] = (), now: datetime.datetime | None = None) -> Issued:
+    """A fresh CA and a certificate for localhost, *.localhost, 127.0.0.1, ::1 and
+    ``extra_names`` (``NAME.localhost`` for each handshake behaviour: OpenSSL's host name
+    check, and so curl's and Python's, does not match ``*.localhost``, a wildcard right
+    under a top-level name)."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     start, end = now - datetime.timedelta(hours=1), now + VALID_FOR  # an hour back: clocks of clients in containers drift
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -71,7 +76,7 @@ def issue(now: datetime.datetime | None = None) -> Issued:
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
-    names = [x509.DNSName(name) for name in DNS_NAMES] + [x509.IPAddress(ipaddress.ip_address(a)) for a in ADDRESSES]
+    names = [x509.DNSName(name) for name in dict.fromkeys(DNS_NAMES + tuple(extra_names))] + [x509.IPAddress(ipaddress.ip_address(a)) for a in ADDRESSES]
     leaf = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
@@ -94,6 +99,16 @@ def issue(now: datetime.datetime | None = None) -> Issued:
     )
 
 
+def handshake_names(behaviours) -> tuple[str, ...]:
+    """``NAME.localhost`` for each behaviour whose script starts with a ``tls`` step (NAME a DNS label)."""
+    from mockorigin.format import model
+
+    return tuple(
+        f"{b.name.lower()}.localhost" for b in behaviours
+        if _LABEL.fullmatch(b.name.lower()) and any(script and isinstance(script[0], model.Tls) for script in b.scripts)
+    )
+
+
 def spki_sha256(cert_pem: bytes) -> str:
     """Base64 SHA-256 of a PEM certificate's SubjectPublicKeyInfo."""
     certificate = x509.load_pem_x509_certificate(cert_pem)
@@ -107,3 +122,4 @@ def ca_path_for(ready_file: str | None) -> str | None:
         return None
     stem, _ext = os.path.splitext(os.path.abspath(ready_file))
     return stem + ".ca.pem"
+
