@@ -53,6 +53,7 @@ class Stream:
         self.draining = False
         self.updates_at_start = connection.window_updates
         self.window_updates = 0
+        self.crafted = False  # an h2 step wrote frames past the library: the client's verdict is worth waiting for
         self.refused_as: str | None = None  # how the server refused the stream (the client should retry it)
         self.retry_of: int | None = None  # the journal id of a refused request this one repeats
 
@@ -217,6 +218,7 @@ class Stream:
         return False
 
     def _h2_headers(self, command: c.H2Headers) -> bool:
+        self.crafted = True
         self.connection.write_frames(frames.headers(self.id, command.status, command.headers, command.end_stream))
         if command.status < 200:
             self.record.interim(command.status)
@@ -228,6 +230,7 @@ class Stream:
         return True
 
     def _h2_data(self, command: c.H2Data) -> bool:
+        self.crafted = True
         self.connection.write_frames(frames.data(self.id, command.data, command.end_stream))
         self.response.body_sent += len(command.data)
         if command.end_stream:
@@ -344,8 +347,11 @@ class Stream:
         self.finish("client reset", f"RST_STREAM({frames.error_name(code)}) from the client")
 
     def maybe_finish(self) -> None:
-        if self.script is None and self.local_ended and not self.response.pending and (self.remote_ended or not self.draining):
-            if self.remote_ended:
+        if self.script is None and self.local_ended and not self.response.pending and self.remote_ended:
+            if self.crafted:  # a client that rejects what it got resets the stream: give it ``linger`` to say so
+                self.crafted = False
+                self._start_timer(self.limits.linger, self.maybe_finish)
+            elif self.timer is None:
                 self.finish("completed", "END_STREAM both ways")
 
     def finish(self, how: str, ended: str, kept: bool = True) -> None:
