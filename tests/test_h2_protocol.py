@@ -263,3 +263,79 @@ def test_data_frames_drip_at_their_times():
     assert body_of(h.events(), stream) == b"o"
     data_frames = [f for f in h.frames if isinstance(f, DataFrame) and f.stream_id == stream]
     assert [bytes(f.data) for f in data_frames] == [b"m", b"o"]
+
+
+# --- the h2 steps: frames past the library ----------------------------------------------
+
+
+def behaviours_of(name: str):
+    return [b for b in CATALOGUE if b.name == name]
+
+
+def test_a_1xx_headers_frame_with_end_stream():
+    h = H2Harness(behaviours_of("h2-interim-end-stream"))
+    h.request("/h2/interim-end-stream", stream_id=1)
+    (frame,) = [f for f in h.raw_frames() if f.stream_id == 1]
+    assert isinstance(frame, HeadersFrame) and "END_STREAM" in frame.flags and frame.decoded[0] == (b":status", b"103")
+    h.clock.advance(h.origin.limits.linger)  # no verdict from this client: journaled after linger
+    (entry,) = h.journal
+    assert [i["status"] for i in entry["interims"]] == [103] and entry["final"] is None
+
+
+def test_connection_specific_fields_go_out_as_written():
+    h = H2Harness(behaviours_of("h2-connection-header-response"))
+    h.request("/h2/connection-header/response", stream_id=1)
+    headers, data = [f for f in h.raw_frames() if f.stream_id == 1]
+    assert (b"connection", b"keep-alive") in headers.decoded and (b"transfer-encoding", b"chunked") in headers.decoded
+    assert bytes(data.data) == b"hello\n" and "END_STREAM" in data.flags
+
+
+def test_a_client_that_resets_a_malformed_response_is_journaled_as_such():
+    h = H2Harness(behaviours_of("h2-connection-header-response"))
+    h.request("/h2/connection-header/response", stream_id=1)
+    h.raw_frames()
+    h.client.reset_stream(1, 1)
+    h.send()
+    (entry,) = h.journal
+    assert entry["ended"]["how"] == "client reset" and entry["h2"]["ended"] == "RST_STREAM(PROTOCOL_ERROR) from the client"
+
+
+def test_data_after_a_1xx_comes_before_the_final_headers():
+    h = H2Harness(behaviours_of("h2-data-after-interim"))
+    h.request("/h2/data-after-interim", stream_id=1)
+    kinds = [(type(f).__name__, f.decoded[0][1] if isinstance(f, HeadersFrame) else None) for f in h.raw_frames() if f.stream_id == 1]
+    assert kinds[:3] == [("HeadersFrame", b"103"), ("DataFrame", None), ("HeadersFrame", b"200")]
+
+
+def test_a_refused_stream_and_its_retry():
+    h = H2Harness(behaviours_of("h2-refused-stream"))
+    h.request("/h2/refused-stream", stream_id=1)
+    (frame,) = [f for f in h.raw_frames() if f.stream_id == 1]
+    assert isinstance(frame, RstStreamFrame) and frame.error_code == 7
+    h.request("/h2/refused-stream", stream_id=3)
+    refused, retried = h.journal
+    assert refused["h2"]["refused"] == "RST_STREAM(REFUSED_STREAM)" and refused["ended"]["server"]["signal"] == "RST_STREAM"
+    assert retried["h2"]["retry_of"] == refused["id"] and retried["final"]["status"] == 200
+
+
+def test_goaway_below_the_open_stream_then_close():
+    h = H2Harness(behaviours_of("h2-goaway-below-stream"))
+    h.request("/h2/goaway-below-stream", stream_id=5)
+    goaways = [f for f in h.raw_frames() if isinstance(f, GoAwayFrame)]
+    assert [g.last_stream_id for g in goaways] == [3]  # one GOAWAY: close sends none of its own after the script's
+    assert h.transport.write_closed
+
+
+def test_h2_steps_need_a_behaviour_that_matches_http2_only():
+    from mockorigin.format.loader import LoadError
+
+    with pytest.raises(LoadError, match='add `version: "2"`'):
+        load_text("name: x\nmatch: {path: /x}\nscript:\n  - h2: {rst_stream: CANCEL}\n")
+    with pytest.raises(LoadError, match="only step of its script"):
+        load_text("name: x\nmatch: {path: /x}\nscript:\n  - tls: {stall: true}\n  - respond: 200\n")
+
+
+def test_over_http11_an_h2_behaviour_is_not_matched():
+    h = H2Harness(behaviours_of("h2-refused-stream"))
+    h.protocol.dataReceived(b"GET /h2/refused-stream HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert h.transport.value().startswith(b"HTTP/1.1 404 ")
