@@ -204,3 +204,12 @@ def test_bad_certificate_files_are_a_clear_error(tmp_path):
     result = subprocess.run([sys.executable, "-m", "mockorigin", "serve", "--listen", "tcp:0:interface=127.0.0.1", "--tls", "--tls-cert", str(tmp_path / "cert.pem")],
                             capture_output=True, text=True, timeout=60, cwd=Path(__file__).parent.parent)
     assert result.returncode == 1 and "no private key" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("path", ["/tls/handshake-stall", "/tls/alpn-mismatch", "/tls/no-alpn"])
+def test_a_request_to_a_handshake_behaviours_path_gets_nothing(tls_server, path):
+    """A handshake behaviour acts before any request; asked for by path it has nothing to send."""
+    with socket.create_connection(("127.0.0.1", tls_server.port), timeout=5) as raw:
+        with context(tls_server).wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+            assert tls.recv(65536) == b""  # closed: no final response was sent
