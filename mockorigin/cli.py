@@ -41,6 +41,11 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--pidfile", metavar="FILE", help="with --daemon: where the daemon's PID goes (removed on stop)")
     serve.add_argument("--log-file", metavar="FILE", help="with --daemon: append the log here (default: discarded)")
     serve.add_argument("--quiet", action="store_true", help="no line per request in the log")
+    tls = serve.add_argument_group("TLS (ALPN h2 and http/1.1; an ssl: endpoint always speaks TLS)")
+    tls.add_argument("--tls", action="store_true", help="serve TLS on every tcp/unix --listen too, with a certificate signed by a CA made at start "
+                     "(written beside the ready file, named there as \"ca\")")
+    tls.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (chain) for TLS listeners instead of the generated one")
+    tls.add_argument("--tls-key", metavar="FILE", help="its PEM private key (default: in --tls-cert's file)")
     limits = serve.add_argument_group("connection limits (docs/limits.md; a behaviour's own `limits` override the body and idle ones)")
     limits.add_argument("--head-timeout", default="10s", metavar="DURATION", help="a request head must be whole this long after its first byte, else 408 (default 10s)")
     limits.add_argument("--idle-timeout", default="75s", metavar="DURATION", help="a kept-alive connection waiting this long for a request is closed (default 75s)")
@@ -163,6 +168,8 @@ def check_serve_options(options) -> str | None:
         options.body_min_rate_bytes = parse_size(options.body_min_rate)
     except ValueError as error:
         raise UsageProblem(f"--body-min-rate: {error}") from None
+    if getattr(options, "tls_key", None) and not getattr(options, "tls_cert", None):
+        raise UsageProblem("--tls-key needs --tls-cert")
     options.admin_token = admin_token(options)
     admin = None if options.admin.lower() == "none" else options.admin
     if admin and not is_loopback_endpoint(admin) and not options.admin_token:
@@ -243,7 +250,12 @@ def build_service(options, behaviours, reactor):
         connection_limits(options), options.ready_file,
         admin=admin, admin_token=options.admin_token, behaviours_root=root,
         watch=paths if options.watch else None, paths=paths,
+        tls=getattr(options, "tls", False), tls_cert=_absolute(getattr(options, "tls_cert", None)), tls_key=_absolute(getattr(options, "tls_key", None)),
     )
+
+
+def _absolute(path: str | None) -> str | None:
+    return None if path is None else os.path.abspath(path)
 
 
 def _serve(options) -> int:
@@ -255,7 +267,7 @@ def _serve(options) -> int:
     behaviours = _load(options.paths)
     if behaviours is None:
         return EXIT_USAGE
-    for name in ("ready_file", "journal", "pidfile", "log_file"):
+    for name in ("ready_file", "journal", "pidfile", "log_file", "tls_cert", "tls_key"):
         if getattr(options, name) and getattr(options, name) != "-":  # the daemon changes directory to /
             setattr(options, name, os.path.abspath(getattr(options, name)))
     if options.paths:

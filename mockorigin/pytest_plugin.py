@@ -77,6 +77,7 @@ class ServerProcess:
         self.host = self.host.strip("[]")
         self.port = int(port)
         self.control = Control(ready["admin"])
+        self.ca: str | None = ready.get("ca")  # the CA of a TLS listener's generated certificate
         self.log_path = log_path
 
     def stop(self) -> None:

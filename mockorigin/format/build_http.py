@@ -126,7 +126,7 @@ class HttpSteps:
         return model.UnreadBody(value)
 
     def step_close(self, path, value):
-        return model.Close()
+        return model.Close(close_notify=(value or {}).get("close_notify", True))
 
     def step_reset(self, path, value):
         return model.Reset()
@@ -145,6 +145,47 @@ class HttpSteps:
             steps = tuple(built)
         return model.Upgrade(self.headers(path + ("headers",), value.get("headers")), value.get("accept"), steps)
 
+
+    # the wire's own steps: h2 frames and the tls handshake
+
+    def step_h2(self, path, value):
+        """An HTTP/2 frame; only for a behaviour that matches HTTP/2 alone, so no HTTP/1.1
+        exchange ever meets one (checked here, where the file's place can be named)."""
+        match = self.document.value.get("match") if isinstance(self.document.value, dict) else None
+        if not isinstance(match, dict) or match.get("version") != "2":
+            self.fail(path, 'h2 steps need the behaviour to match HTTP/2 only: add `version: "2"` under `match`', key=True)
+        (kind, raw), = value.items()
+        where = path + (kind,)
+        if kind == "headers":
+            raw = raw if isinstance(raw, dict) else {"status": raw}
+            return model.H2Headers(self.num(where + ("status",), raw["status"], "status"), self.headers(where + ("headers",), raw.get("headers")), raw.get("end_stream", False))
+        if kind == "data":
+            raw = raw if isinstance(raw, dict) else {"text": raw}
+            sources = [k for k in ("text", "hex") if k in raw]
+            if len(sources) != 1:
+                self.fail(where, "give exactly one of text or hex (and optionally end_stream)")
+                return model.H2Data(model.BytesBody(b""))
+            return model.H2Data(self.bytes_source(where, raw, sources[0]), raw.get("end_stream", False))
+        if kind == "rst_stream":
+            return model.H2RstStream(h2_error_code(raw))
+        raw = raw if isinstance(raw, dict) else {"error": raw}
+        return model.H2GoAway(h2_error_code(raw.get("error", "NO_ERROR")), raw.get("last_stream_id", "highest"), raw.get("debug", ""))
+
+    def step_tls(self, path, value):
+        """A handshake, as the only step of its script (the TLS layer runs it before any request)."""
+        script = self.document.value
+        for part in path[:-2]:
+            script = script[part]
+        if len(script) != 1:
+            self.fail(path, "a tls step must be the only step of its script (it runs before any request)", key=True)
+        stall, stall_forever = value.get("stall"), False
+        if stall is True:
+            stall, stall_forever = None, True
+        elif stall is False:
+            stall = None
+        elif stall is not None:
+            stall = self.num(path + ("stall",), stall, "duration")
+        return model.Tls(stall, stall_forever, value.get("alpn"), "alpn" in value)
 
     # pieces
 
@@ -209,3 +250,13 @@ class HttpSteps:
             return None
         return model.FileBody(target, root)
 
+
+H2_ERROR_CODES = {
+    "NO_ERROR": 0, "PROTOCOL_ERROR": 1, "INTERNAL_ERROR": 2, "FLOW_CONTROL_ERROR": 3, "SETTINGS_TIMEOUT": 4, "STREAM_CLOSED": 5,
+    "FRAME_SIZE_ERROR": 6, "REFUSED_STREAM": 7, "CANCEL": 8, "COMPRESSION_ERROR": 9, "CONNECT_ERROR": 10, "ENHANCE_YOUR_CALM": 11,
+    "INADEQUATE_SECURITY": 12, "HTTP_1_1_REQUIRED": 13,
+}  # RFC 9113 §7
+
+
+def h2_error_code(raw: str | int) -> int:
+    return raw if isinstance(raw, int) else H2_ERROR_CODES[raw]

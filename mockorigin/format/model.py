@@ -185,12 +185,59 @@ class UnreadBody:
 
 @dataclass(frozen=True)
 class Close:
-    pass
+    close_notify: bool = True  # over TLS: send close_notify before the FIN (False: a truncation, RFC 9112 §9.8)
 
 
 @dataclass(frozen=True)
 class Reset:
     pass
+
+
+# --- HTTP/2 steps (``h2:``; only in behaviours that match ``version: "2"``) ------------
+# Frames written exactly as described, past the checks of the h2 library: what a
+# client or proxy must survive (RFC 9113 §8.1, §8.2.2, §6.4, §6.8).
+
+
+@dataclass(frozen=True)
+class H2Headers:
+    """A HEADERS frame: any status (a 1xx with END_STREAM too), any fields (connection-specific ones too)."""
+
+    status: Num
+    headers: tuple[Header, ...] = ()
+    end_stream: bool = False
+
+
+@dataclass(frozen=True)
+class H2Data:
+    """A DATA frame, whatever was sent before it (after a 1xx, before any HEADERS)."""
+
+    source: BodySource
+    end_stream: bool = False
+
+
+@dataclass(frozen=True)
+class H2RstStream:
+    code: int  # RFC 9113 §7 error code
+
+
+@dataclass(frozen=True)
+class H2GoAway:
+    code: int
+    last_stream_id: int | str = "highest"  # a number, "highest" (every stream seen), "this" or "below" (this stream - 2)
+    debug: str = ""
+
+
+# --- the TLS handshake (``tls:``; a behaviour chosen by SNI ``NAME.localhost``) ------------
+
+
+@dataclass(frozen=True)
+class Tls:
+    """How the handshake goes for a connection that asked for this behaviour by name."""
+
+    stall: Num | None = None  # answer the ClientHello this late
+    stall_forever: bool = False  # never answer it (until the client leaves, or the hang limit)
+    alpn: str | None = None  # the ALPN answer, whatever the client offered ...
+    alpn_given: bool = False  # ... if given (None then means no ALPN at all)
 
 
 # --- WebSocket steps (inside ``upgrade.then``) -------------------------------------
@@ -247,7 +294,10 @@ class Upgrade:
     then: tuple[WsStep, ...] = (Echo(),)
 
 
-Step = Wait | Interim | ReadBody | Respond | Head | Body | End | Raw | Hang | UnreadBody | Close | Reset | Upgrade
+Step = (
+    Wait | Interim | ReadBody | Respond | Head | Body | End | Raw | Hang | UnreadBody | Close | Reset | Upgrade
+    | H2Headers | H2Data | H2RstStream | H2GoAway | Tls
+)
 
 
 # --- matching ------------------------------------------------------------------

@@ -21,5 +21,6 @@ from mockorigin.interpreter.exchange import NO_PARAMS, Exchange, ParamError, res
 from mockorigin.interpreter.request import EMPTY_BODY_SHA256, Body, Request
 from mockorigin.interpreter.runner import Script, run, stage_name
 from mockorigin.interpreter import websocket_steps  # noqa: F401,I001 - registers the upgrade and WebSocket steps
+from mockorigin.interpreter import wire_steps  # noqa: F401,I001 - registers the h2 and tls steps
 
 __all__ = ["EMPTY_BODY_SHA256", "NO_PARAMS", "Body", "Command", "Exchange", "ParamError", "Request", "Script", "resolve_params", "run", "stage_name"]

@@ -102,12 +102,43 @@ class UnreadBody:
 
 @dataclass(slots=True)
 class Close:
-    """A graceful close once what was sent has left."""
+    """A graceful close once what was sent has left (over TLS: close_notify, then FIN, unless
+    ``close_notify`` is False: then a bare FIN, a truncation)."""
+
+    close_notify: bool = True
 
 
 @dataclass(slots=True)
 class Reset:
     """An abortive close (RST) once what was sent has left."""
+
+
+# --- HTTP/2 frames as a script describes them (wire-specific, like Raw) ----------------------
+
+
+@dataclass(slots=True)
+class H2Headers:
+    status: int
+    headers: Headers
+    end_stream: bool = False
+
+
+@dataclass(slots=True)
+class H2Data:
+    data: bytes
+    end_stream: bool = False
+
+
+@dataclass(slots=True)
+class H2RstStream:
+    code: int
+
+
+@dataclass(slots=True)
+class H2GoAway:
+    code: int
+    last_stream_id: int | str  # a number, or "highest", "this", "below": the wire knows the ids
+    debug: bytes = b""
 
 
 # --- WebSocket --------------------------------------------------------------------------------
@@ -142,6 +173,6 @@ class EchoUntilClosed:
 
 Command = (
     Interim | FinalHead | WholeResponse | BodyBytes | EndBody | Raw | Sleep | AwaitBody | Hang | UnreadBody | Close | Reset
-    | SwitchToWebSocket | Frame | AwaitMessages | EchoUntilClosed
+    | SwitchToWebSocket | Frame | AwaitMessages | EchoUntilClosed | H2Headers | H2Data | H2RstStream | H2GoAway
 )
 Script = Generator[Command, None, None]

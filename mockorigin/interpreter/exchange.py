@@ -31,6 +31,7 @@ class Exchange:
     now: Callable[[], float]  # wall-clock seconds, for the Date header
     n: int = 1  # inside a repeated step, which repetition this is (``${n}``)
     stage: str = "start"  # "3:hang": the step the script stands at, for the journal
+    close_notify: bool = True  # False once a close step asked for a bare FIN over TLS (read by the wire at the close)
 
     def value(self, num: model.Num) -> float | int:
         return self.params[num.name] if isinstance(num, model.ParamRef) else num  # type: ignore[return-value]

@@ -23,7 +23,7 @@ from mockorigin.interpreter.headers import add_date_and_server, header_value, ht
 COMMANDS: dict[type, Callable[..., Command | None]] = {}
 STEPS: dict[type, Callable[..., Script]] = {}
 STEP_NAMES: dict[type, str] = {model.ReadBody: "read_body"}
-_ENDS_SCRIPT = (model.Close, model.Reset)
+_ENDS_SCRIPT = (model.Close, model.Reset, model.H2RstStream)
 
 
 def run(steps: tuple[model.Step, ...], exchange: Exchange) -> Script:
@@ -150,7 +150,8 @@ def _unread_body(step: model.UnreadBody, exchange: Exchange) -> Command:
 
 @runs(COMMANDS, model.Close)
 def _close(step: model.Close, exchange: Exchange) -> Command:
-    return c.Close()
+    exchange.close_notify = step.close_notify
+    return c.Close(step.close_notify)
 
 
 @runs(COMMANDS, model.Reset)

@@ -41,6 +41,7 @@ class ExchangeRecord:
         "interims", "final_status", "final_at", "ended_how", "ended_stage", "ended_at", "ended_kept", "problems",
         "body_at_continue", "body_at_final", "bytes_after_close", "response_said_close", "websocket", "seq", "_entry",
         "withheld", "client_fin", "client_rst", "server_end", "unanswered", "next_request_instead_of_body",
+        "protocol", "tls", "h2",
     )
 
     def __init__(self, connection_id: int, request_id: int, peer: str, accepted_at: float, clock: Callable[[], float]):
@@ -77,6 +78,9 @@ class ExchangeRecord:
         self.server_end: tuple[str, float, str, str, int] | None = None  # (FIN or RST, when, stage, why, order)
         self.unanswered: str | None = None  # why a request that arrived got no answer
         self.next_request_instead_of_body = False  # after a final answer to Expect, the next request came, not the body
+        self.protocol: str | None = "http/1.1"  # the ALPN name of the wire: http/1.1, h2 (over TLS) or h2c
+        self.tls: dict | None = None  # the connection's TLS, if any (tls.transport.OriginTLS.summary)
+        self.h2: dict | None = None  # an HTTP/2 stream's own facts (http2.streams)
         self.seq = 0  # set by the journal
         self._entry: dict | None = None
 
@@ -219,6 +223,9 @@ class ExchangeRecord:
             "ended": self._ending(rel),
             "problems": list(self.problems),
             "websocket": self.websocket,
+            "protocol": self.protocol,
+            "tls": self.tls,
+            "h2": self.h2,
             "facts": client_facts(self, head, first_body, interims, left is not None and self.final_at is not None and self.final_at >= left),
         }
 

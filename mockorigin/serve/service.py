@@ -23,6 +23,7 @@ from mockorigin.version import __version__
 from mockorigin.observe.journal import Journal
 from mockorigin.limits import ConnectionLimits
 from mockorigin.http1 import OriginFactory
+from mockorigin.http2.select import WireFactory
 from mockorigin.interpreter.state import ServerState
 
 log = Logger()
@@ -56,10 +57,19 @@ class OriginService(Service):
         behaviours_root: str | None = None,
         watch: list[str] | None = None,
         paths: list[str] | None = None,
+        tls: bool = False,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
     ):
         self.reactor = reactor
         self.listen = listen or [DEFAULT_LISTEN]
         self.factory = OriginFactory(state, reactor, journal, limits)
+        self.wire = WireFactory(self.factory)  # picks HTTP/1.1 or HTTP/2 per connection, for every listener
+        self.tls = tls  # every tcp/unix listener speaks TLS (ssl: ones always do)
+        self.tls_cert, self.tls_key = tls_cert, tls_key
+        self.ca_path: str | None = None  # the generated CA, once written
+        self._ca_folder: str | None = None
+        self._server_tls: dict = {}
         self.ready_file = ready_file
         self.admin = admin
         self.admin_token = admin_token
@@ -82,14 +92,15 @@ class OriginService(Service):
     def start_listening(self):
         """Listen on every endpoint; fails with a message naming the one that could not."""
         for description in self.listen:
-            endpoint = serverFromString(self.reactor, with_backlog(description))
             try:
-                port = yield endpoint.listen(self.factory)
+                plain, factory = self._factory_for(description)
+                endpoint = serverFromString(self.reactor, with_backlog(plain))
+                port = yield endpoint.listen(factory)
             except Exception as error:
                 yield self.stop_listening()
                 raise ListenError(f"cannot listen on {description}: {_reason(error)}") from error
             self.ports.append(port)
-            self.urls.append(_url(port))
+            self.urls.append(_url(port, secure=factory is not self.wire))
         if self.admin:
             yield self._listen_admin()
         for url in self.urls:
@@ -98,8 +109,55 @@ class OriginService(Service):
             log.info("control API on {url}", url=self.admin_url)
         if self.reloader is not None:
             self.reloader.start()
+        if self.ca_path:
+            log.info("TLS certificates are signed by a CA made at start: {path}", path=self.ca_path)
         if self.ready_file:
-            write_json_atomically(self.ready_file, {"pid": os.getpid(), "urls": self.urls, "admin": self.admin_url})
+            write_json_atomically(self.ready_file, {"pid": os.getpid(), "urls": self.urls, "admin": self.admin_url, "ca": self.ca_path})
+
+    def _factory_for(self, description: str):
+        """The endpoint string to listen on and the factory behind it: the wire selector, in TLS
+        for an ``ssl:`` endpoint (translated to ``tcp:``, keys ours to load) or under ``--tls``."""
+        from mockorigin.tls.endpoints import plan
+
+        plain, key_files = plan(description, *endpoint_arguments(description), self.tls)
+        if key_files is None:
+            return plain, self.wire
+        from mockorigin.tls.transport import OriginTLSFactory
+
+        return plain, OriginTLSFactory(self._server_tls_for(key_files), self.wire, self.factory)
+
+    def _server_tls_for(self, key_files: tuple[str | None, str | None]):
+        """One ``ServerTLS`` per certificate: the endpoint's files, else --tls-cert/--tls-key, else one made now."""
+        from mockorigin.tls import certs
+        from mockorigin.tls.context import ServerTLS, load_pair
+
+        cert_file, key_file = key_files
+        if cert_file is None and self.tls_cert is not None:
+            cert_file, key_file = self.tls_cert, self.tls_key
+        if key_files not in self._server_tls:
+            if cert_file is not None:
+                self._server_tls[key_files] = ServerTLS(*load_pair(cert_file, key_file))
+            else:
+                issued = certs.issue(certs.handshake_names(self.factory.state.behaviours))
+                self._write_ca(issued.ca_pem)
+                self.spki_sha256 = issued.spki_sha256
+                self._server_tls[key_files] = ServerTLS(issued.cert_pem, issued.key_pem)
+        return self._server_tls[key_files]
+
+    def _write_ca(self, pem: bytes) -> None:
+        from mockorigin.tls import certs
+
+        path = certs.ca_path_for(self.ready_file)
+        if path is None:
+            self._ca_folder = tempfile.mkdtemp(prefix="mockorigin-ca-")
+            path = os.path.join(self._ca_folder, "ca.pem")
+        folder = os.path.dirname(path)
+        descriptor, temporary = tempfile.mkstemp(prefix=".ca-", dir=folder)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(pem)
+        os.chmod(temporary, 0o644)  # a certificate is public; clients run as other users may read it
+        os.replace(temporary, path)
+        self.ca_path = path
 
     @defer.inlineCallbacks
     def _listen_admin(self):
@@ -175,6 +233,10 @@ class OriginService(Service):
         self.factory.journal.close()
         if self.ready_file and os.path.exists(self.ready_file):
             os.unlink(self.ready_file)
+        if self.ca_path and os.path.exists(self.ca_path):
+            os.unlink(self.ca_path)
+        if self._ca_folder:
+            os.rmdir(self._ca_folder)
         for callback in self.on_stopped:
             callback()
 
@@ -204,15 +266,16 @@ class ListenError(Exception):
     pass
 
 
-def _url(port) -> str:
-    """How a client reaches the listener: http://HOST:PORT/, or for a UNIX socket the
-    http+unix://PERCENT-ENCODED-PATH/ form that requests-unixsocket and others read."""
+def _url(port, secure: bool = False) -> str:
+    """How a client reaches the listener: http://HOST:PORT/ (https:// over TLS), or for a UNIX
+    socket the http+unix://PERCENT-ENCODED-PATH/ form that requests-unixsocket and others read."""
+    scheme = "https" if secure else "http"
     address = port.getHost()
     if isinstance(address, UNIXAddress):
-        return f"http+unix://{quote(address.name if isinstance(address.name, str) else address.name.decode(), safe='')}/"
+        return f"{scheme}+unix://{quote(address.name if isinstance(address.name, str) else address.name.decode(), safe='')}/"
     host = getattr(address, "host", "?")
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{getattr(address, 'port', '?')}/"
+    return f"{scheme}://{shown}:{getattr(address, 'port', '?')}/"
 
 
 def endpoint_arguments(description: str) -> tuple[list[str], dict[str, str]]:
