@@ -42,7 +42,7 @@ def test_every_file_points_editors_at_the_schema():
 
 
 def test_every_catalogue_path_is_exercised_by_a_real_client_test(behaviours):
-    tests = "".join(p.read_text() for folder in ("e2e", "websocket") for p in (Path(__file__).parent.parent / folder).glob("test_*.py"))
+    tests = "".join(p.read_text() for folder in ("e2e", "websocket", "http2", "tls") for p in (Path(__file__).parent.parent / folder).glob("test_*.py"))
     for behaviour in behaviours:
         path = behaviour.match.path.pattern
         assert f"{path}?" in tests or f'{path}"' in tests or f"{path} HTTP" in tests, path

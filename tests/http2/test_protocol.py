@@ -21,7 +21,7 @@ from mockorigin.http2.select import PREFACE, WireFactory
 from mockorigin.interpreter.state import ServerState
 from mockorigin.limits import ConnectionLimits
 from mockorigin.observe.journal import Journal
-from tests.conftest import HalfClosingTransport
+from tests.helpers import HalfClosingTransport
 
 CATALOGUE = load_paths([catalogue_path()])
 

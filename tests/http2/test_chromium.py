@@ -18,7 +18,7 @@ import pytest
 
 from mockorigin.tls.certs import spki_sha256
 
-from .conftest import require_program, start_server
+from tests.helpers import require_program, start_server
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from .conftest import require_program, start_server
+from tests.helpers import require_program, start_server
 
 pytestmark = pytest.mark.e2e
 

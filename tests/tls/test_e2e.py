@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import require_program, start_server
+from tests.helpers import require_program, start_server
 
 pytestmark = pytest.mark.e2e
 
