@@ -118,6 +118,7 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
             return
         if self.record is None and self.exchange is None:
             self._begin_record()
+        waiting_for_data = self.hanging == "until data"  # not the read that started the script
         self._handle(self.reader.feed(data))
         if self.exchange is not None:
             buffered = self.reader.buffered
@@ -125,7 +126,7 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
                 self.pipelined_at = self.clock.seconds() - self.accepted_at
             if buffered > self.limits.max_buffered:
                 self._pause_reading("buffer")
-            if self.hanging == "until data":
+            if waiting_for_data and self.hanging == "until data":
                 self._cancel_step_timer()
                 self._hang_over()
         else:

@@ -189,3 +189,14 @@ def test_params_that_make_a_drip_or_a_repeat_run_past_the_limit_get_a_400_naming
     h.send(b"GET /drip?bytes=3&every=1ms HTTP/1.1\r\nHost: a\r\n\r\n")  # the connection goes on serving
     h.advance(0.01)
     assert h.take().startswith(b"HTTP/1.1 200 OK\r\n")
+
+
+def test_hang_until_data_waits_for_data_after_it_began_not_the_request_that_started_it(harness):
+    """A reuse race: respond, hang until the client sends anything, then reset."""
+    h = harness("match: {path: /r}\nscript: [{respond: 200}, {hang: {for: 5s, until: data}}, {reset: {}}]")
+    h.send(b"GET /r HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert h.take().startswith(b"HTTP/1.1 200 OK\r\n") and not h.transport.disconnected
+    h.advance(1)
+    assert not h.transport.disconnected  # still hanging
+    h.send(b"GET /again HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert h.transport.disconnected  # the reset, at the client's next bytes
