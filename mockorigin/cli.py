@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from mockorigin import limits as limit_values
+from mockorigin.version import __version__
 from mockorigin.interpreter.answers import describe, grouped
 from mockorigin.format.loader import LoadError, catalogue_path, load_paths, schema
 from mockorigin.format.units import parse_duration, parse_size
@@ -50,14 +51,15 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockorigin", description="A mock origin server that misbehaves exactly as scripted.")
+    parser.add_argument("--version", action="version", version=f"mockorigin {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
     serve = commands.add_parser("serve", help="serve behaviours (default: the built-in catalogue)")
     add_serve_options(serve)
 
-    check = commands.add_parser("check", help="validate behaviour files; exit 2 with FILE:LINE:COL lines on any problem")
-    check.add_argument("paths", nargs="+", metavar="PATH")
+    check = commands.add_parser("check", help="validate behaviour files (default: the built-in catalogue); exit 2 with FILE:LINE:COL lines on any problem")
+    check.add_argument("paths", nargs="*", metavar="PATH")
 
     listing = commands.add_parser("list", help="name, match and summary of each behaviour")
     listing.add_argument("paths", nargs="*", metavar="PATH")
@@ -67,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     stop.add_argument("--pidfile", required=True, metavar="FILE")
     stop.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS", help="how long to wait (default 15)")
 
-    commands.add_parser("schema", help="print the JSON Schema of behaviour files")
+    schema_command = commands.add_parser("schema", help="print the JSON Schema of behaviour files (for editors: docs/format.md)")
+    schema_command.add_argument("--path", action="store_true", help="print where the installed schema file is instead")
 
     from mockorigin.compat import commands as compat_commands
 
@@ -76,6 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    code: int | None = None
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # here, where a reader that has gone away can be told apart
+        sys.stderr.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipes()
+    return EXIT_OK if code is None else code
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         options = parser.parse_args(argv)
@@ -86,22 +100,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     return {"serve": _serve, "check": _check, "list": _list, "schema": _schema, "stop": _stop}[options.command](options)
 
 
-def _load(paths: Sequence[str]):
+def _quiet_broken_pipes() -> None:
+    """The reader of our output went away (``mockorigin list | head -1``): that is its
+    choice, not our failure. Whatever is still buffered goes nowhere, so neither this
+    function's caller nor the interpreter's exit prints a traceback; the exit code is the
+    command's verdict if it had one, else 0."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError):  # not a real file (a test's capture): nothing to quiet
+            pass
+    os.close(devnull)
+
+
+def _load(paths: Sequence[str], warnings: list | None = None):
     try:
-        return load_paths(paths or [catalogue_path()])
+        return load_paths(paths or [catalogue_path()], warnings=warnings)
     except LoadError as error:
         for problem in error.problems:
-            print(problem, file=sys.stderr)
+            _say(problem)
         count = len(error.problems)
-        print(f"mockorigin: {count} problem{'s' if count != 1 else ''}; nothing loaded", file=sys.stderr)
+        _say(f"mockorigin: {count} problem{'s' if count != 1 else ''}; nothing loaded")
         return None
 
 
+def _say(text: object) -> None:
+    """A line on standard error that a reader gone away cannot turn into a traceback
+    or a different exit code (``check ... 2>&1 | head -1`` still exits 2)."""
+    try:
+        print(text, file=sys.stderr)
+    except BrokenPipeError:
+        _quiet_broken_pipes()
+
+
 def _check(options) -> int:
-    behaviours = _load(options.paths)
+    """Problems (exit 2) and warnings (exit 0: what a behaviour does on purpose may look
+    like a mistake), each as ``FILE:LINE:COL: ...`` on standard error."""
+    warnings: list = []
+    behaviours = _load(options.paths, warnings)
+    for warning in sorted(warnings, key=lambda w: (w.location.file, w.location.line, w.location.column)):
+        _say(warning)
     if behaviours is None:
         return EXIT_USAGE
-    print(f"ok: {len(behaviours)} behaviour{'s' if len(behaviours) != 1 else ''}")
+    count = len(warnings)
+    also = f" ({count} warning{'s' if count != 1 else ''})" if count else ""
+    print(f"ok: {len(behaviours)} behaviour{'s' if len(behaviours) != 1 else ''}{also}")
     return EXIT_OK
 
 
@@ -125,6 +169,15 @@ def _list(options) -> int:
 
 
 def _schema(options) -> int:
+    if options.path:
+        from mockorigin.format.shape import schema_file
+
+        location = schema_file()
+        if location is None:
+            print("mockorigin: the schema is not a file here (a zipped install?); use `mockorigin schema > FILE`", file=sys.stderr)
+            return EXIT_FAILURE
+        print(location)
+        return EXIT_OK
     print(json.dumps(schema(), indent=2))
     return EXIT_OK
 
@@ -291,11 +344,51 @@ def _serve(options) -> int:
     if options.daemon:
         _report_to_parent(service, options.pidfile, pipe)
     reactor.callWhenRunning(service.startService)
+    reactor.addSystemEventTrigger("before", "shutdown", _announce_drain, service)
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
     reactor.addSystemEventTrigger("before", "shutdown", _second_signal_aborts, service, reactor)
     reactor.callWhenRunning(settle_heap)  # after startService: listening (and the ready file) does not wait for it
     reactor.run()
-    return EXIT_FAILURE if service.failure is not None else EXIT_OK
+    if service.failure is not None:
+        hint = listen_hint(service.failure)
+        if hint:
+            print(f"mockorigin: {hint}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def listen_hint(failure: str) -> str | None:
+    """What to do about a port in use. Under ``make serve`` (make sets MAKELEVEL for its
+    recipes) the port comes from the Makefile's ``LISTEN``, which passes ``--listen $(LISTEN)``."""
+    if "address already in use" not in failure:
+        return None
+    if "(--admin)" in failure:
+        return "another program has that port: give --admin another one (tcp:0:interface=127.0.0.1 picks a free one), or --admin none"
+    if os.environ.get("MAKELEVEL"):
+        return ("another program has that port: serve elsewhere with `make serve LISTEN=tcp:9000:interface=127.0.0.1` "
+                "(LISTEN=tcp:0:interface=127.0.0.1 picks a free port, named in the log)")
+    return ("another program has that port: serve elsewhere with --listen tcp:9000:interface=127.0.0.1 "
+            "(tcp:0:interface=127.0.0.1 picks a free port, named in the log and the --ready-file)")
+
+
+def _still_running(connection) -> bool:
+    """Whether the graceful stop waits for this connection (see ``Ending.stop_gracefully``:
+    only a connection with nothing under way closes at once)."""
+    return connection.exchange is not None or connection.record is not None or connection.lingering is not None
+
+
+def _announce_drain(service) -> None:
+    """Ctrl-C or SIGTERM: say what the grace period waits for, and how to cut it short."""
+    waiting = sum(1 for connection in service.factory.connections if _still_running(connection))
+    if not waiting:
+        return
+    from twisted.logger import Logger
+
+    Logger(namespace="mockorigin").info(
+        "stopping: waiting up to {grace:g}s for {count} connection{s} still running a script; "
+        "Ctrl-C again (or another SIGTERM) aborts {them} now",
+        grace=service.factory.limits.shutdown_grace, count=waiting, s="" if waiting == 1 else "s", them="it" if waiting == 1 else "them",
+    )
 
 
 def _report_to_parent(service, pidfile: str, pipe: int) -> None:
@@ -306,7 +399,8 @@ def _report_to_parent(service, pidfile: str, pipe: int) -> None:
         daemon.report(pipe, "ok")
 
     def failed(_):
-        daemon.report(pipe, str(service.failure))
+        hint = listen_hint(str(service.failure))
+        daemon.report(pipe, str(service.failure) + (f"\nmockorigin: {hint}" if hint else ""))
 
     service.on_started.append((listening, failed))
     service.on_stopped.append(lambda: daemon.remove_pidfile(pidfile))

@@ -29,10 +29,14 @@ class Builder(HttpSteps, WebSocketSteps, Durations):
         self.root = root
         self.default_name = default_name
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []  # what loads but may be a mistake: "FILE:LINE:COL: warning: ..."
         self.params: dict[str, model.Param] = {}
 
     def fail(self, path: tuple, message: str, key: bool = False) -> None:
         self.problems.append(Problem(self.document.where(path, key=key), message))
+
+    def warn(self, path: tuple, message: str) -> None:
+        self.warnings.append(Problem(self.document.where(path), f"warning: {message}"))
 
     def is_broken(self, path: tuple) -> bool:
         return any(b[: len(path)] == path or path[: len(b)] == b for b in self.broken)

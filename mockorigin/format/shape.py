@@ -31,6 +31,15 @@ def schema() -> dict:
     return json.loads(resources.files("mockorigin.format").joinpath("schema.json").read_text("utf-8"))
 
 
+def schema_file() -> str | None:
+    """Where the installed ``schema.json`` is, for an editor's settings; None if it is not a file."""
+    import os
+
+    location = resources.files("mockorigin.format").joinpath("schema.json")
+    path = str(location)
+    return path if os.path.isfile(path) else None
+
+
 _VALIDATOR = None
 
 
