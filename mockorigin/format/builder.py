@@ -14,6 +14,7 @@ from mockorigin.format import model
 from mockorigin.format.build_durations import Durations
 from mockorigin.format.build_http import HttpSteps
 from mockorigin.format.build_websocket import WebSocketSteps
+from mockorigin.format.framing import framing_warnings
 from mockorigin.format.template import parse_template, single_reference
 from mockorigin.format.units import parse_duration, parse_integer, parse_size
 from mockorigin.format.yamlsource import Document, Problem
@@ -36,7 +37,7 @@ class Builder(HttpSteps, WebSocketSteps, Durations):
         self.problems.append(Problem(self.document.where(path, key=key), message))
 
     def warn(self, path: tuple, message: str) -> None:
-        self.warnings.append(Problem(self.document.where(path), f"warning: {message}"))
+        self.warnings.append(Problem(self.document.where(path, key=True), f"warning: {message}"))
 
     def is_broken(self, path: tuple) -> bool:
         return any(b[: len(path)] == path or path[: len(b)] == b for b in self.broken)
@@ -200,8 +201,10 @@ class Builder(HttpSteps, WebSocketSteps, Durations):
             if self.is_broken(path + (index,)) or not isinstance(step, dict) or len(step) != 1:
                 continue
             (kind, value), = step.items()
-            built.append(getattr(self, "step_" + kind)(path + (index, kind), value))
-        return tuple(built)
+            built.append((path + (index, kind), getattr(self, "step_" + kind)(path + (index, kind), value)))
+        for where, message in framing_warnings(built, lambda at: self.document.where(at, key=True).line):
+            self.warn(where, message)
+        return tuple(step for _, step in built)
 
 
 def _match_value(value: object) -> str | bool:

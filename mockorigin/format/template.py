@@ -2,11 +2,14 @@
 
 A template is parsed once at load time into literal text and references; rendering
 looks each reference up and concatenates. There are no expressions, on purpose.
-``$${`` writes a literal ``${``.
+``$${`` writes a literal ``${``. What a request may lack (a header, a query parameter)
+takes a default the shell's way, ``${request.header.x-trace:-none}``: the default stands
+in when the value is missing or empty; without one, a missing value renders as nothing.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from collections.abc import Callable, Iterable
@@ -18,10 +21,18 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 @dataclass(frozen=True)
 class Reference:
-    """One ``${...}``: ``param`` (a declared param), ``request`` or ``n``."""
+    """One ``${...}``: ``param`` (a declared param), ``request`` or ``n``; ``default`` for a
+    value the request may lack; ``in_json``: rendered inside a JSON string, so escaped."""
 
     kind: str
     name: str
+    default: str | None = None
+    in_json: bool = False
+
+    def finish(self, value: str) -> str:
+        if not value and self.default is not None:
+            value = self.default
+        return json.dumps(value, ensure_ascii=False)[1:-1] if self.in_json else value
 
 
 @dataclass(frozen=True)
@@ -37,7 +48,7 @@ class Template:
         return not self.references
 
     def render(self, lookup: Callable[[Reference], str]) -> str:
-        return "".join(p if isinstance(p, str) else lookup(p) for p in self.parts)
+        return "".join(p if isinstance(p, str) else p.finish(lookup(p)) for p in self.parts)
 
 
 def parse_template(text: str, params: Iterable[str]) -> Template:
@@ -51,15 +62,27 @@ def parse_template(text: str, params: Iterable[str]) -> Template:
         if match.group(0) == "$${":
             parts.append("${")
             continue
-        parts.append(_reference(match.group(1).strip(), known))
+        name, given, default = match.group(1).partition(":-")
+        reference = _reference(name.strip(), known)
+        if given:
+            if not reference.name.startswith(("query.", "header.")):
+                raise ValueError(f"${{{match.group(1)}}}: only ${{request.header.NAME}} and ${{request.query.NAME}} take a default (`:-`): "
+                                 "the other values are always there")
+            reference = Reference(reference.kind, reference.name, default)
+        parts.append(reference)
     parts.append(text[position:])
-    merged: list[str | Reference] = []
+    return merged(parts)
+
+
+def merged(parts: Iterable[str | Reference]) -> Template:
+    """A template of these parts, adjacent texts joined and empty ones dropped."""
+    joined: list[str | Reference] = []
     for part in parts:
-        if isinstance(part, str) and merged and isinstance(merged[-1], str):
-            merged[-1] += part
+        if isinstance(part, str) and joined and isinstance(joined[-1], str):
+            joined[-1] += part
         elif part != "":
-            merged.append(part)
-    return Template(tuple(merged))
+            joined.append(part)
+    return Template(tuple(joined))
 
 
 def single_reference(text: str) -> str | None:
@@ -84,5 +107,6 @@ def _reference(inner: str, params: set[str]) -> Reference:
     known = ", ".join(sorted(params)) or "none declared"
     raise ValueError(
         f"unknown placeholder ${{{inner}}}: use a param ({known}), ${{n}}, or "
-        "${request.method|path|target|version|body_length|id|json|websocket_accept|query.NAME|header.NAME}"
+        "${request.method|path|target|version|body_length|id|json|websocket_accept|query.NAME|header.NAME}; "
+        "a header or query value may lack: ${request.header.NAME:-DEFAULT}"
     )
