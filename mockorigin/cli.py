@@ -101,10 +101,8 @@ def _run(argv: Sequence[str] | None) -> int:
 
 
 def _quiet_broken_pipes() -> None:
-    """The reader of our output went away (``mockorigin list | head -1``): that is its
-    choice, not our failure. Whatever is still buffered goes nowhere, so neither this
-    function's caller nor the interpreter's exit prints a traceback; the exit code is the
-    command's verdict if it had one, else 0."""
+    """Our reader went away (``mockorigin list | head -1``): its choice, not our failure. What is
+    still buffered goes nowhere, so no traceback; the exit code is the command's verdict, or 0."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -126,8 +124,7 @@ def _load(paths: Sequence[str], warnings: list | None = None):
 
 
 def _say(text: object) -> None:
-    """A line on standard error that a reader gone away cannot turn into a traceback
-    or a different exit code (``check ... 2>&1 | head -1`` still exits 2)."""
+    """A line on standard error; a reader gone away changes no verdict (``check x 2>&1 | head -1``)."""
     try:
         print(text, file=sys.stderr)
     except BrokenPipeError:
@@ -135,8 +132,7 @@ def _say(text: object) -> None:
 
 
 def _check(options) -> int:
-    """Problems (exit 2) and warnings (exit 0: what a behaviour does on purpose may look
-    like a mistake), each as ``FILE:LINE:COL: ...`` on standard error."""
+    """Problems (exit 2) and warnings (exit 0: a misbehaviour may be meant), as ``FILE:LINE:COL: ...``."""
     warnings: list = []
     behaviours = _load(options.paths, warnings)
     for warning in sorted(warnings, key=lambda w: (w.location.file, w.location.line, w.location.column)):
@@ -173,11 +169,8 @@ def _schema(options) -> int:
         from mockorigin.format.shape import schema_file
 
         location = schema_file()
-        if location is None:
-            print("mockorigin: the schema is not a file here (a zipped install?); use `mockorigin schema > FILE`", file=sys.stderr)
-            return EXIT_FAILURE
-        print(location)
-        return EXIT_OK
+        print(location or "mockorigin: the schema is not a file here (a zipped install?); use `mockorigin schema > FILE`", file=sys.stdout if location else sys.stderr)
+        return EXIT_OK if location else EXIT_FAILURE
     print(json.dumps(schema(), indent=2))
     return EXIT_OK
 
@@ -358,28 +351,19 @@ def _serve(options) -> int:
 
 
 def listen_hint(failure: str) -> str | None:
-    """What to do about a port in use. Under ``make serve`` (make sets MAKELEVEL for its
-    recipes) the port comes from the Makefile's ``LISTEN``, which passes ``--listen $(LISTEN)``."""
+    """What to do about a port in use. ``make serve`` passes ``--listen $(LISTEN)``; make sets MAKELEVEL."""
     if "address already in use" not in failure:
         return None
     if "(--admin)" in failure:
         return "another program has that port: give --admin another one (tcp:0:interface=127.0.0.1 picks a free one), or --admin none"
-    if os.environ.get("MAKELEVEL"):
-        return ("another program has that port: serve elsewhere with `make serve LISTEN=tcp:9000:interface=127.0.0.1` "
-                "(LISTEN=tcp:0:interface=127.0.0.1 picks a free port, named in the log)")
-    return ("another program has that port: serve elsewhere with --listen tcp:9000:interface=127.0.0.1 "
-            "(tcp:0:interface=127.0.0.1 picks a free port, named in the log and the --ready-file)")
-
-
-def _still_running(connection) -> bool:
-    """Whether the graceful stop waits for this connection (see ``Ending.stop_gracefully``:
-    only a connection with nothing under way closes at once)."""
-    return connection.exchange is not None or connection.record is not None or connection.lingering is not None
+    how = "`make serve LISTEN=tcp:9000:interface=127.0.0.1` (LISTEN=tcp:0:" if os.environ.get("MAKELEVEL") else "--listen tcp:9000:interface=127.0.0.1 (tcp:0:"
+    return f"another program has that port: serve elsewhere with {how}interface=127.0.0.1 picks a free port, named in the log)"
 
 
 def _announce_drain(service) -> None:
-    """Ctrl-C or SIGTERM: say what the grace period waits for, and how to cut it short."""
-    waiting = sum(1 for connection in service.factory.connections if _still_running(connection))
+    """Ctrl-C or SIGTERM: say what the grace period waits for (what ``Ending.stop_gracefully``
+    does not close at once), and how to cut it short."""
+    waiting = sum(1 for c in service.factory.connections if c.exchange is not None or c.record is not None or c.lingering is not None)
     if not waiting:
         return
     from twisted.logger import Logger

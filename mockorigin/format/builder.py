@@ -191,7 +191,31 @@ class Builder(HttpSteps, WebSocketSteps, Durations):
             headers=tuple((k.lower(), _match_value(v)) for k, v in raw.get("headers", {}).items()),
             version=raw.get("version"),
             priority=raw.get("priority", 0),
+            body=None if "body" not in raw else self.body_match(("match", "body"), raw["body"]),
         )
+
+    def body_match(self, path: tuple, raw: str | dict) -> model.BodyMatch | None:
+        """``body: TEXT`` (the whole body) or ``{equals, contains, regex, json}``, all of them to hold."""
+        if isinstance(raw, str):
+            raw = {"equals": raw}
+        pattern = raw.get("regex")
+        if pattern is not None:
+            import regex
+
+            try:
+                regex.compile(pattern)
+            except regex.error as error:
+                self.fail(path + ("regex",), f"invalid regex: {error}")
+        expected = None
+        if "json" in raw:
+            import json
+
+            try:
+                expected = json.dumps(raw["json"], sort_keys=True, allow_nan=False)
+            except ValueError:
+                self.fail(path + ("json",), "JSON has no NaN or infinity")
+        text = {key: raw[key].encode("utf-8") if key in raw else None for key in ("equals", "contains")}
+        return model.BodyMatch(equals=text["equals"], contains=text["contains"], regex=pattern, json=expected)
 
     # script
 
