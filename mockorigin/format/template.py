@@ -18,6 +18,27 @@ _PLACEHOLDER = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 _REQUEST_FIELDS = ("method", "path", "target", "body_length", "id", "version", "json", "websocket_accept")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
+# Every placeholder, as the reference (docs/format.md) shows it: (syntax, meaning, a use of it).
+# tests/test_comfort_reference.py holds this table to the parser above.
+PLACEHOLDERS = (
+    ("${NAME}", "the value of param NAME for this request (a duration reads like `250ms`)", "wait: ${delay}"),
+    ("${n}", "inside a repeated `interim`, `ping` or `pong`: which one this is, from 1", "headers: {status-uri: '</jobs/${n}>'}"),
+    ("${request.method}", "the request's method", "body: 'you sent a ${request.method}'"),
+    ("${request.path}", "the request's path, without the query", "headers: {location: '${request.path}/'}"),
+    ("${request.target}", "the request target as sent: path and query", "body: 'target: ${request.target}'"),
+    ("${request.version}", "the request's HTTP version: `1.0` or `1.1`", "body: 'HTTP/${request.version}'"),
+    ("${request.query.NAME}", "the query parameter NAME (several values: joined with `,`); missing: nothing", "body: 'page ${request.query.page}'"),
+    ("${request.header.NAME}", "the header NAME, in any case (several: joined with `, `); missing: nothing", "headers: {x-trace: '${request.header.x-trace}'}"),
+    ("${request.header.NAME:-TEXT}", "the header, or TEXT when it is missing or empty (the shell's `:-`); `${request.query.NAME:-TEXT}` too",
+     "headers: {x-trace: '${request.header.x-trace:-none}'}"),
+    ("${request.body_length}", "bytes of request body received so far (after `read_body`, all of it)", "body: '{\"received\": ${request.body_length}}'"),
+    ("${request.id}", "the request's number, as in the journal", "headers: {x-request-id: '${request.id}'}"),
+    ("${request.json}", "the request as JSON: method, target, path, query, version, headers, body length and SHA-256", "body: '${request.json}'"),
+    ("${request.websocket_accept}", "the right `Sec-WebSocket-Accept` for the request's key, for a hand-written 101",
+     "raw: \"HTTP/1.1 101 Switching Protocols\\r\\nSec-WebSocket-Accept: ${request.websocket_accept}\\r\\n\\r\\n\""),
+    ("$${", "a literal `${`", "body: 'literally $${name}'"),
+)
+
 
 @dataclass(frozen=True)
 class Reference:
