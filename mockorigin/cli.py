@@ -383,8 +383,7 @@ def _report_to_parent(service, pidfile: str, pipe: int) -> None:
         daemon.report(pipe, "ok")
 
     def failed(_):
-        hint = listen_hint(str(service.failure))
-        daemon.report(pipe, str(service.failure) + (f"\nmockorigin: {hint}" if hint else ""))
+        daemon.report(pipe, str(service.failure))
 
     service.on_started.append((listening, failed))
     service.on_stopped.append(lambda: daemon.remove_pidfile(pidfile))
