@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from mockorigin import limits as limit_values
 from mockorigin.version import __version__
 from mockorigin.interpreter.answers import describe, grouped
-from mockorigin.format.loader import LoadError, catalogue_path, load_paths, schema
+from mockorigin.format.loader import LoadError, catalogue_path, in_file_order, load_paths, schema
 from mockorigin.format.units import parse_duration, parse_size
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -113,14 +113,18 @@ def _quiet_broken_pipes() -> None:
 
 
 def _load(paths: Sequence[str], warnings: list | None = None):
+    """The behaviours; or None, having said every problem (and every warning ``warnings`` collects), in file order."""
     try:
-        return load_paths(paths or [catalogue_path()], warnings=warnings)
+        behaviours = load_paths(paths or [catalogue_path()], warnings=warnings)
     except LoadError as error:
-        for problem in error.problems:
-            _say(problem)
+        for line in in_file_order([*error.problems, *(warnings or ())]):
+            _say(line)
         count = len(error.problems)
         _say(f"mockorigin: {count} problem{'s' if count != 1 else ''}; nothing loaded")
         return None
+    for warning in warnings or ():
+        _say(warning)
+    return behaviours
 
 
 def _say(text: object) -> None:
@@ -135,8 +139,6 @@ def _check(options) -> int:
     """Problems (exit 2) and warnings (exit 0: a misbehaviour may be meant), as ``FILE:LINE:COL: ...``."""
     warnings: list = []
     behaviours = _load(options.paths, warnings)
-    for warning in sorted(warnings, key=lambda w: (w.location.file, w.location.line, w.location.column)):
-        _say(warning)
     if behaviours is None:
         return EXIT_USAGE
     count = len(warnings)
@@ -364,15 +366,12 @@ def _announce_drain(service) -> None:
     """Ctrl-C or SIGTERM: say what the grace period waits for (what ``Ending.stop_gracefully``
     does not close at once), and how to cut it short."""
     waiting = sum(1 for c in service.factory.connections if c.exchange is not None or c.record is not None or c.lingering is not None)
-    if not waiting:
-        return
-    from twisted.logger import Logger
+    if waiting:
+        from twisted.logger import Logger
 
-    Logger(namespace="mockorigin").info(
-        "stopping: waiting up to {grace:g}s for {count} connection{s} still running a script; "
-        "Ctrl-C again (or another SIGTERM) aborts {them} now",
-        grace=service.factory.limits.shutdown_grace, count=waiting, s="" if waiting == 1 else "s", them="it" if waiting == 1 else "them",
-    )
+        Logger(namespace="mockorigin").info("stopping: waiting up to {grace:g}s for {count} connection{s} still running a script; Ctrl-C again "
+                                            "(or another SIGTERM) aborts {them} now", grace=service.factory.limits.shutdown_grace, count=waiting,
+                                            s="" if waiting == 1 else "s", them="it" if waiting == 1 else "them")
 
 
 def _report_to_parent(service, pidfile: str, pipe: int) -> None:

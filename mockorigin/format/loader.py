@@ -16,7 +16,7 @@ from mockorigin.format.builder import Builder
 from mockorigin.format.shape import schema, shape_problems
 from mockorigin.format.yamlsource import Problem, parse_documents, read_file
 
-__all__ = ["LoadError", "catalogue_path", "check_set", "load_paths", "load_text", "schema"]
+__all__ = ["LoadError", "catalogue_path", "check_set", "in_file_order", "load_paths", "load_text", "schema"]
 
 
 def catalogue_path() -> str:
@@ -24,11 +24,15 @@ def catalogue_path() -> str:
     return str(resources.files("mockorigin").joinpath("catalogue"))
 
 
+def in_file_order(problems: Iterable[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.location.file, p.location.line, p.location.column))
+
+
 class LoadError(Exception):
     """Raised with every problem found; ``str()`` is one ``FILE:LINE:COL`` line each."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems, key=lambda p: (p.location.file, p.location.line, p.location.column))
+        self.problems = in_file_order(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
@@ -48,6 +52,8 @@ def load_paths(paths: Iterable[str], warnings: list[Problem] | None = None) -> t
                 problems.append(Problem(model.Location(file, 1, 1), f"cannot read: {error.strerror}"))
                 continue
             behaviours += _load_documents(data, file, root, problems, warnings)
+    if warnings:
+        warnings[:] = in_file_order(warnings)
     return _finish(behaviours, problems)
 
 
