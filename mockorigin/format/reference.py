@@ -123,6 +123,10 @@ def _steps(title: str, text: str, node: dict, definitions: dict, examples: list,
         inner = _object_branch(sub, definitions)
         if inner is not None and inner.get("properties"):
             lines += _table(inner, definitions)
+            for key, field in _properties(inner):  # a field's own fields, where it has some (not a shared definition's)
+                fields = None if "$ref" in field else _object_branch(field, definitions)
+                if fields is not None and fields.get("properties"):
+                    lines += [f"`{key}` as a mapping:", ""] + _table(fields, definitions, prefix=f"{key}.")
         elif inner is not None:
             lines += [f"No fields: {_code(f'{step}: {{}}')}", ""]
         index = _choose(examples, shown, lambda e, step=step: step in _steps_used(e, websocket), always=True,
