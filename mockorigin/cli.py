@@ -79,14 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    code: int | None = None
+    code = EXIT_OK
     try:
         code = _run(argv)
         sys.stdout.flush()  # here, where a reader that has gone away can be told apart
-        sys.stderr.flush()
     except BrokenPipeError:
         _quiet_broken_pipes()
-    return EXIT_OK if code is None else code
+    return code
 
 
 def _run(argv: Sequence[str] | None) -> int:
@@ -104,16 +103,12 @@ def _quiet_broken_pipes() -> None:
     """Our reader went away (``mockorigin list | head -1``): its choice, not our failure. What is
     still buffered goes nowhere, so no traceback; the exit code is the command's verdict, or 0."""
     devnull = os.open(os.devnull, os.O_WRONLY)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            os.dup2(devnull, stream.fileno())
-        except (OSError, ValueError):  # not a real file (a test's capture): nothing to quiet
-            pass
+    for descriptor in (1, 2):
+        os.dup2(devnull, descriptor)
     os.close(devnull)
 
 
 def _load(paths: Sequence[str], warnings: list | None = None):
-    """The behaviours; or None, having said every problem (and every warning ``warnings`` collects), in file order."""
     try:
         behaviours = load_paths(paths or [catalogue_path()], warnings=warnings)
     except LoadError as error:
@@ -344,27 +339,21 @@ def _serve(options) -> int:
     reactor.addSystemEventTrigger("before", "shutdown", _second_signal_aborts, service, reactor)
     reactor.callWhenRunning(settle_heap)  # after startService: listening (and the ready file) does not wait for it
     reactor.run()
-    if service.failure is not None:
-        hint = listen_hint(service.failure)
-        if hint:
-            print(f"mockorigin: {hint}", file=sys.stderr)
-        return EXIT_FAILURE
-    return EXIT_OK
+    if service.failure is not None and (hint := listen_hint(service.failure)):
+        _say(f"mockorigin: {hint}")
+    return EXIT_FAILURE if service.failure is not None else EXIT_OK
 
 
 def listen_hint(failure: str) -> str | None:
     """What to do about a port in use. ``make serve`` passes ``--listen $(LISTEN)``; make sets MAKELEVEL."""
-    if "address already in use" not in failure:
+    if "address already in use" not in failure or "(--admin)" in failure:
         return None
-    if "(--admin)" in failure:
-        return "another program has that port: give --admin another one (tcp:0:interface=127.0.0.1 picks a free one), or --admin none"
     how = "`make serve LISTEN=tcp:9000:interface=127.0.0.1` (LISTEN=tcp:0:" if os.environ.get("MAKELEVEL") else "--listen tcp:9000:interface=127.0.0.1 (tcp:0:"
     return f"another program has that port: serve elsewhere with {how}interface=127.0.0.1 picks a free port, named in the log)"
 
 
 def _announce_drain(service) -> None:
-    """Ctrl-C or SIGTERM: say what the grace period waits for (what ``Ending.stop_gracefully``
-    does not close at once), and how to cut it short."""
+    """Ctrl-C or SIGTERM: say what the grace period waits for (``Ending.stop_gracefully``), and how to cut it short."""
     waiting = sum(1 for c in service.factory.connections if c.exchange is not None or c.record is not None or c.lingering is not None)
     if waiting:
         from twisted.logger import Logger

@@ -12,7 +12,10 @@ from mockorigin.interpreter.bodymatch import contains
 from mockorigin.interpreter.request import Request
 from mockorigin.interpreter.router import Router
 
-from .conftest import HalfClosingTransport, require_program, start_server
+try:  # main keeps the shared helpers in tests/helpers.py; this branch in tests/conftest.py
+    from tests.helpers import HalfClosingTransport, require_program, start_server
+except ImportError:
+    from tests.conftest import HalfClosingTransport, require_program, start_server
 
 SET = """
 name: exact

@@ -18,7 +18,10 @@ from mockorigin.cli import main
 from mockorigin.format.loader import catalogue_path, load_paths, schema
 from mockorigin.version import __version__
 
-from .conftest import ROOT, start_server
+try:  # main keeps the shared helpers in tests/helpers.py; this branch in tests/conftest.py
+    from tests.helpers import ROOT, start_server
+except ImportError:
+    from tests.conftest import ROOT, start_server
 
 MOCKORIGIN = [sys.executable, "-m", "mockorigin"]
 

@@ -14,7 +14,10 @@ from mockorigin.format.loader import load_text, schema
 from mockorigin.format.reference import _steps_used, main, render
 from mockorigin.format.template import PLACEHOLDERS, parse_template
 
-from .conftest import ROOT
+try:  # main keeps the shared helpers in tests/helpers.py; this branch in tests/conftest.py
+    from tests.helpers import ROOT
+except ImportError:
+    from tests.conftest import ROOT
 
 DOCS = ROOT / "docs" / "format.md"
 
