@@ -18,6 +18,7 @@ from mockorigin import limits as limit_values
 from mockorigin.version import __version__
 from mockorigin.interpreter.answers import describe, grouped
 from mockorigin.format.loader import LoadError, catalogue_path, in_file_order, load_paths, schema
+from mockorigin.format.shape import schema_file
 from mockorigin.format.units import parse_duration, parse_size
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -100,8 +101,7 @@ def _run(argv: Sequence[str] | None) -> int:
 
 
 def _quiet_broken_pipes() -> None:
-    """Our reader went away (``mockorigin list | head -1``): its choice, not our failure. What is
-    still buffered goes nowhere, so no traceback; the exit code is the command's verdict, or 0."""
+    """Our reader left (``mockorigin list | head -1``): the rest goes nowhere, with no traceback and the verdict kept."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     for descriptor in (1, 2):
         os.dup2(devnull, descriptor)
@@ -163,11 +163,8 @@ def _list(options) -> int:
 
 def _schema(options) -> int:
     if options.path:
-        from mockorigin.format.shape import schema_file
-
-        location = schema_file()
-        print(location or "mockorigin: the schema is not a file here (a zipped install?); use `mockorigin schema > FILE`", file=sys.stdout if location else sys.stderr)
-        return EXIT_OK if location else EXIT_FAILURE
+        print(schema_file())
+        return EXIT_OK
     print(json.dumps(schema(), indent=2))
     return EXIT_OK
 

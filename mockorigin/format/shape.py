@@ -32,13 +32,9 @@ def schema() -> dict:
     return json.loads(resources.files("mockorigin.format").joinpath("schema.json").read_text("utf-8"))
 
 
-def schema_file() -> str | None:
-    """Where the installed ``schema.json`` is, for an editor's settings; None if it is not a file."""
-    import os
-
-    location = resources.files("mockorigin.format").joinpath("schema.json")
-    path = str(location)
-    return path if os.path.isfile(path) else None
+def schema_file() -> str:
+    """Where the installed ``schema.json`` is, for an editor's settings (``mockorigin schema --path``)."""
+    return str(resources.files("mockorigin.format").joinpath("schema.json"))
 
 
 _VALIDATOR = None
