@@ -67,8 +67,7 @@ class ExchangeRunner:
         self._advance()
 
     def _chosen(self, request: Request, routed) -> tuple:
-        """(behaviour or None, the steps to run, params) for a routed request; sets the
-        exchange's limits and notes the journal's problems."""
+        """(behaviour or None, its steps, params) for a routed request; sets the limits, notes problems."""
         behaviour = routed.behaviour
         record = self.record
         state = self.factory.state
@@ -96,9 +95,8 @@ class ExchangeRunner:
         return behaviour, steps, params
 
     def _route_after_body(self, request: Request, request_id: int) -> None:
-        """A behaviour of the set tests the body: read it first (up to the kept prefix, under
-        the server's body limits), then choose. Nothing is sent meanwhile, not even a 100
-        Continue: an Expect client must give up waiting for it and send the body."""
+        """A behaviour here tests the body: read it (up to the kept prefix, under the server's body limits),
+        then choose. Nothing is sent meanwhile, not even a 100: an Expect client must give up and send it."""
         self.record.head(request, None)
         self.limits = self.factory.limits_for(None)
         body = Body(self.limits.body_prefix_kept)
