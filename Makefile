@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LISTEN ?= tcp:8080:interface=127.0.0.1
 
-.PHONY: serve test check bench stress matrix lint clean
+.PHONY: serve test check bench stress matrix lint clean docs
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: $(STAMP)
 
 check: $(STAMP)
 	$(BIN)/mockorigin check behaviours
+
+docs: $(STAMP)
+	$(BIN)/python -m mockorigin.format.reference docs/format.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check mockorigin tests bench stress

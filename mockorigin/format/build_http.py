@@ -9,6 +9,8 @@ import stat
 
 from mockorigin import limits
 from mockorigin.format import model
+from mockorigin.format.jsonbody import JsonProblem, json_template
+from mockorigin.format.template import Template
 
 
 class HttpSteps:
@@ -41,11 +43,16 @@ class HttpSteps:
     def step_respond(self, path, value):
         if not isinstance(value, dict):
             return model.Respond(self.num(path, value, "status"))
-        sources = [k for k in ("body", "body_file", "body_size") if k in value]
+        sources = [k for k in ("body", "body_file", "body_size", "json") if k in value]
         if len(sources) > 1:
-            self.fail(path + (sources[1],), f"give only one of body, body_file or body_size (not {' and '.join(sources)})", key=True)
+            self.fail(path + (sources[1],), f"give only one of body, body_file, body_size or json (not {' and '.join(sources)})", key=True)
         body = None
-        if "body" in value:
+        headers = self.headers(path + ("headers",), value.get("headers"))
+        if "json" in value:
+            body = self.json_body(path + ("json",), value["json"])
+            if value.get("auto_headers", True) and not any(h.name.lower() == "content-type" for h in headers):
+                headers += (model.Header("Content-Type", Template(("application/json",))),)
+        elif "body" in value:
             body = model.TextBody(self.template(path + ("body",), value["body"]))
         elif "body_file" in value:
             body = self.body_file(path + ("body_file",), value["body_file"])
@@ -65,7 +72,7 @@ class HttpSteps:
         return model.Respond(
             status=self.num(path + ("status",), value["status"], "status"),
             reason=value.get("reason"),
-            headers=self.headers(path + ("headers",), value.get("headers")),
+            headers=headers,
             body=body,
             chunk_size=chunk_size,
             trailers=self.headers(path + ("trailers",), value.get("trailers")),
@@ -188,6 +195,13 @@ class HttpSteps:
         return model.Tls(stall, stall_forever, value.get("alpn"), "alpn" in value)
 
     # pieces
+
+    def json_body(self, path: tuple, value: object) -> model.TextBody:
+        try:
+            return model.TextBody(json_template(value, self.params))
+        except JsonProblem as problem:
+            self.fail(path + problem.path, str(problem))
+            return model.TextBody(Template(()))
 
     def drip(self, path: tuple, raw: dict | None) -> model.Drip | None:
         if raw is None:

@@ -14,6 +14,7 @@ from mockorigin.format import model
 from mockorigin.format.build_durations import Durations
 from mockorigin.format.build_http import HttpSteps
 from mockorigin.format.build_websocket import WebSocketSteps
+from mockorigin.format.framing import framing_warnings
 from mockorigin.format.template import parse_template, single_reference
 from mockorigin.format.units import parse_duration, parse_integer, parse_size
 from mockorigin.format.yamlsource import Document, Problem
@@ -29,10 +30,14 @@ class Builder(HttpSteps, WebSocketSteps, Durations):
         self.root = root
         self.default_name = default_name
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []  # what loads but may be a mistake: "FILE:LINE:COL: warning: ..."
         self.params: dict[str, model.Param] = {}
 
     def fail(self, path: tuple, message: str, key: bool = False) -> None:
         self.problems.append(Problem(self.document.where(path, key=key), message))
+
+    def warn(self, path: tuple, message: str) -> None:
+        self.warnings.append(Problem(self.document.where(path, key=True), f"warning: {message}"))
 
     def is_broken(self, path: tuple) -> bool:
         return any(b[: len(path)] == path or path[: len(b)] == b for b in self.broken)
@@ -186,7 +191,31 @@ class Builder(HttpSteps, WebSocketSteps, Durations):
             headers=tuple((k.lower(), _match_value(v)) for k, v in raw.get("headers", {}).items()),
             version=raw.get("version"),
             priority=raw.get("priority", 0),
+            body=None if "body" not in raw else self.body_match(("match", "body"), raw["body"]),
         )
+
+    def body_match(self, path: tuple, raw: str | dict) -> model.BodyMatch | None:
+        """``body: TEXT`` (the whole body) or ``{equals, contains, regex, json}``, all of them to hold."""
+        if isinstance(raw, str):
+            raw = {"equals": raw}
+        pattern = raw.get("regex")
+        if pattern is not None:
+            import regex
+
+            try:
+                regex.compile(pattern)
+            except regex.error as error:
+                self.fail(path + ("regex",), f"invalid regex: {error}")
+        expected = None
+        if "json" in raw:
+            import json
+
+            try:
+                expected = json.dumps(raw["json"], sort_keys=True, allow_nan=False)
+            except ValueError:
+                self.fail(path + ("json",), "JSON has no NaN or infinity")
+        text = {key: raw[key].encode("utf-8") if key in raw else None for key in ("equals", "contains")}
+        return model.BodyMatch(equals=text["equals"], contains=text["contains"], regex=pattern, json=expected)
 
     # script
 
@@ -196,8 +225,10 @@ class Builder(HttpSteps, WebSocketSteps, Durations):
             if self.is_broken(path + (index,)) or not isinstance(step, dict) or len(step) != 1:
                 continue
             (kind, value), = step.items()
-            built.append(getattr(self, "step_" + kind)(path + (index, kind), value))
-        return tuple(built)
+            built.append((path + (index, kind), getattr(self, "step_" + kind)(path + (index, kind), value)))
+        for where, message in framing_warnings(built, lambda at: self.document.where(at, key=True).line):
+            self.warn(where, message)
+        return tuple(step for _, step in built)
 
 
 def _match_value(value: object) -> str | bool:

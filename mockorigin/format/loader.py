@@ -16,7 +16,7 @@ from mockorigin.format.builder import Builder
 from mockorigin.format.shape import schema, shape_problems
 from mockorigin.format.yamlsource import Problem, parse_documents, read_file
 
-__all__ = ["LoadError", "catalogue_path", "check_set", "load_paths", "load_text", "schema"]
+__all__ = ["LoadError", "catalogue_path", "check_set", "in_file_order", "load_paths", "load_text", "schema"]
 
 
 def catalogue_path() -> str:
@@ -24,16 +24,21 @@ def catalogue_path() -> str:
     return str(resources.files("mockorigin").joinpath("catalogue"))
 
 
+def in_file_order(problems: Iterable[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.location.file, p.location.line, p.location.column))
+
+
 class LoadError(Exception):
     """Raised with every problem found; ``str()`` is one ``FILE:LINE:COL`` line each."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems, key=lambda p: (p.location.file, p.location.line, p.location.column))
+        self.problems = in_file_order(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def load_paths(paths: Iterable[str]) -> tuple[model.Behaviour, ...]:
-    """Every behaviour in these files and folders (a folder: its ``*.yaml``/``*.yml``, sorted)."""
+def load_paths(paths: Iterable[str], warnings: list[Problem] | None = None) -> tuple[model.Behaviour, ...]:
+    """Every behaviour in these files and folders (a folder: its ``*.yaml``/``*.yml``, sorted).
+    ``warnings`` (if given) receives what loads but may be a mistake (``check`` shows them)."""
     problems: list[Problem] = []
     behaviours: list[model.Behaviour] = []
     for path in paths:
@@ -46,14 +51,16 @@ def load_paths(paths: Iterable[str]) -> tuple[model.Behaviour, ...]:
             except OSError as error:
                 problems.append(Problem(model.Location(file, 1, 1), f"cannot read: {error.strerror}"))
                 continue
-            behaviours += _load_documents(data, file, root, problems)
+            behaviours += _load_documents(data, file, root, problems, warnings)
+    if warnings:
+        warnings[:] = in_file_order(warnings)
     return _finish(behaviours, problems)
 
 
-def load_text(text: str | bytes, name: str = "<text>", root: str | None = None) -> tuple[model.Behaviour, ...]:
+def load_text(text: str | bytes, name: str = "<text>", root: str | None = None, warnings: list[Problem] | None = None) -> tuple[model.Behaviour, ...]:
     """Behaviours from YAML (or JSON) text; ``body_file`` paths resolve inside ``root``."""
     problems: list[Problem] = []
-    behaviours = _load_documents(text, name, root, problems)
+    behaviours = _load_documents(text, name, root, problems, warnings)
     return _finish(behaviours, problems)
 
 
@@ -85,7 +92,7 @@ def _expand(path: str, problems: list[Problem]) -> list[tuple[str, str]]:
     return [(path, os.path.dirname(path) or ".")]
 
 
-def _load_documents(data: str | bytes, file: str, root: str | None, problems: list[Problem]) -> list[model.Behaviour]:
+def _load_documents(data: str | bytes, file: str, root: str | None, problems: list[Problem], warnings: list[Problem] | None = None) -> list[model.Behaviour]:
     documents, parse_problems = parse_documents(data, file)
     problems += parse_problems
     if parse_problems:
@@ -104,6 +111,8 @@ def _load_documents(data: str | bytes, file: str, root: str | None, problems: li
         builder = Builder(document, root, default_name=stem, broken=broken)
         behaviour = builder.behaviour()
         problems += builder.problems
+        if warnings is not None:
+            warnings += builder.warnings
         if not builder.problems and not broken:
             result.append(behaviour)
     return result

@@ -310,6 +310,17 @@ class PathMatch:
 
 
 @dataclass(frozen=True)
+class BodyMatch:
+    """What a request body must hold (every test given): ``equals`` and ``json`` judge the
+    whole body, ``contains`` and ``regex`` its first bytes (the kept prefix, 64 KiB)."""
+
+    equals: bytes | None = None
+    contains: bytes | None = None
+    regex: str | None = None  # searched for in the body read as UTF-8
+    json: str | None = None  # canonical JSON text of a value the body's JSON must contain
+
+
+@dataclass(frozen=True)
 class Match:
     methods: frozenset[str] | None = None
     path: PathMatch | None = None
@@ -317,6 +328,7 @@ class Match:
     headers: tuple[tuple[str, str | bool], ...] = ()
     version: str | None = None
     priority: int = 0
+    body: BodyMatch | None = None  # set: routing waits for the body (see interpreter/bodymatch.py)
 
 
 GROUPS = {

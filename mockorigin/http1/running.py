@@ -20,6 +20,7 @@ from mockorigin.http1.fixed import fixed_response
 from mockorigin.http1.response import Response, reuse_allowed
 from mockorigin.interpreter import answers
 from mockorigin.interpreter import commands as c
+from mockorigin.interpreter.bodymatch import EmptyBody
 from mockorigin.interpreter.request import EMPTY_BODY_SHA256, Body, Request
 from mockorigin.interpreter.totals import check_totals
 from mockorigin.transport.tcpwrite import write_now
@@ -47,27 +48,13 @@ class ExchangeRunner:
         request_id = state.next_request_id()
         record.id = request_id
         routed = state.router.route(request)
-        behaviour = routed.behaviour
-        params: Mapping[str, object] = interpreter.NO_PARAMS
-        if behaviour is None:
-            if request.path == "/" and request.method in ("GET", "HEAD"):
-                steps = answers.index(state.router, request.header("accept") or "")
-            else:
-                steps = answers.not_found(state.router, request.method, request.path, routed.regex_timeouts)
-                closest = state.router.closest(request.path)
-                record.problem(f"no behaviour matched {request.method} {request.path}" + (f" (closest: {', '.join(closest)})" if closest else ""))
-        else:
-            try:
-                params = interpreter.resolve_params(behaviour, request.query)
-                check_totals(behaviour, params)
-                steps = state.next_script(behaviour)
-            except interpreter.ParamError as problem:
-                steps = answers.bad_param(str(problem))
-                record.problem(str(problem))
-        self.limits = self.factory.limits_for(behaviour)
+        if routed.needs_body:
+            if request.has_body:
+                self._route_after_body(request, request_id)
+                return
+            routed = state.router.route(request, EmptyBody())
+        behaviour, steps, params = self._chosen(request, routed)
         record.head(request, behaviour.name if behaviour else None)
-        for name in routed.regex_timeouts:
-            record.problem(f"regex_timeout: {name}")
         if self._answer_at_once(request, steps):
             return
         body = Body(self.limits.body_prefix_kept)
@@ -78,6 +65,54 @@ class ExchangeRunner:
         self.response = Response(request.method == "HEAD")
         self.script = interpreter.run(steps, self.exchange)
         self._advance()
+
+    def _chosen(self, request: Request, routed) -> tuple:
+        """(behaviour or None, its steps, params) for a routed request; sets the limits, notes problems."""
+        behaviour = routed.behaviour
+        record = self.record
+        state = self.factory.state
+        params: Mapping[str, object] = interpreter.NO_PARAMS
+        if behaviour is None:
+            if request.path == "/" and request.method in ("GET", "HEAD"):
+                steps = answers.index(state.router, request.header("accept") or "")
+            else:
+                steps = answers.not_found(state.router, request.method, request.path, routed.regex_timeouts)
+                closest = state.router.closest(request.path)
+                record.problem(f"no behaviour matched {request.method} {request.path}" + (f" (closest: {', '.join(closest)})" if closest else ""))
+                if routed.body_mismatches:
+                    record.problem(f"the body did not match: {', '.join(routed.body_mismatches)}")
+        else:
+            try:
+                params = interpreter.resolve_params(behaviour, request.query)
+                check_totals(behaviour, params)
+                steps = state.next_script(behaviour)
+            except interpreter.ParamError as problem:
+                steps = answers.bad_param(str(problem))
+                record.problem(str(problem))
+        self.limits = self.factory.limits_for(behaviour)
+        for name in routed.regex_timeouts:
+            record.problem(f"regex_timeout: {name}")
+        return behaviour, steps, params
+
+    def _route_after_body(self, request: Request, request_id: int) -> None:
+        """A behaviour here tests the body: read it (up to the kept prefix, under the server's body limits),
+        then choose. Nothing is sent meanwhile, not even a 100: an Expect client must give up and send it."""
+        self.record.head(request, None)
+        self.limits = self.factory.limits_for(None)
+        body = Body(self.limits.body_prefix_kept)
+        self.exchange = interpreter.Exchange(request, request_id, interpreter.NO_PARAMS, body, self.clock.seconds)
+        self.exchange.stage = "routing"
+        self.response = Response(request.method == "HEAD")
+        self.script = self._routed_with_body(request)
+        self._advance()
+
+    def _routed_with_body(self, request: Request):
+        """The script of an exchange routed on its body: wait for it, choose, run the choice."""
+        exchange = self.exchange
+        yield c.AwaitBody(self.limits.body_prefix_kept)
+        behaviour, steps, exchange.params = self._chosen(request, self.factory.state.router.route(request, exchange.body))
+        self.record.behaviour = behaviour.name if behaviour else None
+        yield from interpreter.run(steps, exchange)
 
     def _answer_at_once(self, request: Request, steps: tuple) -> bool:
         """The commonest exchange, done here: a request without a body, a script that is

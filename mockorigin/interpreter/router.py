@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from mockorigin.format import model
 from mockorigin.format.paths import REGEX_BUDGET, compile_path
+from mockorigin.interpreter.bodymatch import BodyView, body_matches
 
 
 
@@ -44,6 +45,8 @@ class RequestView(Protocol):
 class Routed:
     behaviour: model.Behaviour | None
     regex_timeouts: list[str] = field(default_factory=list)
+    needs_body: bool = False  # a behaviour that matches so far has body tests: route again with the body
+    body_mismatches: list[str] | tuple = ()  # behaviours that matched all but the body (a list once there is one)
 
 
 class Router:
@@ -69,7 +72,10 @@ class Router:
         for path in self._by_path:
             self._by_path[path] = [r for r in rules if not _is_exact(r[0]) or r[0].match.path.pattern == path]  # type: ignore[union-attr]
 
-    def route(self, request: RequestView) -> Routed:
+    def route(self, request: RequestView, body: BodyView | None = None) -> Routed:
+        """The behaviour for ``request``. Without ``body``, a candidate with body tests that
+        matches otherwise stops the search with ``needs_body``: the caller waits for the body
+        (only then) and routes again with it."""
         routed = Routed(None)
         deadline = None  # of the regex budget, from the first regex rule tried
         for behaviour, path_matches in self._by_path.get(request.path, self._patterns):
@@ -86,6 +92,20 @@ class Router:
                         continue
                 try:
                     if not path_matches(request.path, timeout):
+                        continue
+                except TimeoutError:
+                    routed.regex_timeouts.append(behaviour.name)
+                    continue
+            wanted = behaviour.match.body
+            if wanted is not None:
+                if body is None:
+                    routed.needs_body = True
+                    return routed
+                now = self._clock()
+                deadline = now + REGEX_BUDGET if deadline is None else deadline
+                try:
+                    if not body_matches(wanted, body, deadline - now):
+                        routed.body_mismatches = [*routed.body_mismatches, behaviour.name]
                         continue
                 except TimeoutError:
                     routed.regex_timeouts.append(behaviour.name)

@@ -86,7 +86,7 @@ script:
         ("params: {n: {type: string, default: a}}\nscript: [{wait: '${n}'}]", "param 'n' is a string; a duration is needed here"),
         ("params: {s: {type: integer, default: 200}}\nscript: [{respond: '${s}'}]", "give it min >= 100 and max <= 599"),
         ("match: {method: 1}\nscript: [{respond: 200}]", "expected a string or a list, got the number 1"),
-        ("script: [{respond: {status: 200, body: a, body_size: 3}}]", "give only one of body, body_file or body_size"),
+        ("script: [{respond: {status: 200, body: a, body_size: 3}}]", "give only one of body, body_file, body_size or json"),
         ("script: [{body: {hex: zz}}]", "invalid hex"),
         ("summary: on\nscript: [{respond: 200}]", "expected a string, got true (quote it if you meant a string)"),
     ],
