@@ -11,18 +11,16 @@ response, a connection that stays open) is answered at once by
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 
 from twisted.logger import Logger
 
 from mockorigin import interpreter
 from mockorigin.http1.fixed import fixed_response
 from mockorigin.http1.response import Response, reuse_allowed
-from mockorigin.interpreter import answers
 from mockorigin.interpreter import commands as c
 from mockorigin.interpreter.bodymatch import EmptyBody
+from mockorigin.interpreter.choose import choose
 from mockorigin.interpreter.request import EMPTY_BODY_SHA256, Body, Request
-from mockorigin.interpreter.totals import check_totals
 from mockorigin.transport.tcpwrite import write_now
 
 log = Logger()
@@ -68,31 +66,11 @@ class ExchangeRunner:
 
     def _chosen(self, request: Request, routed) -> tuple:
         """(behaviour or None, its steps, params) for a routed request; sets the limits, notes problems."""
-        behaviour = routed.behaviour
-        record = self.record
-        state = self.factory.state
-        params: Mapping[str, object] = interpreter.NO_PARAMS
-        if behaviour is None:
-            if request.path == "/" and request.method in ("GET", "HEAD"):
-                steps = answers.index(state.router, request.header("accept") or "")
-            else:
-                steps = answers.not_found(state.router, request.method, request.path, routed.regex_timeouts)
-                closest = state.router.closest(request.path)
-                record.problem(f"no behaviour matched {request.method} {request.path}" + (f" (closest: {', '.join(closest)})" if closest else ""))
-                if routed.body_mismatches:
-                    record.problem(f"the body did not match: {', '.join(routed.body_mismatches)}")
-        else:
-            try:
-                params = interpreter.resolve_params(behaviour, request.query)
-                check_totals(behaviour, params)
-                steps = state.next_script(behaviour)
-            except interpreter.ParamError as problem:
-                steps = answers.bad_param(str(problem))
-                record.problem(str(problem))
-        self.limits = self.factory.limits_for(behaviour)
-        for name in routed.regex_timeouts:
-            record.problem(f"regex_timeout: {name}")
-        return behaviour, steps, params
+        choice = choose(self.factory.state, request, routed)
+        for problem in choice.problems:
+            self.record.problem(problem)
+        self.limits = self.factory.limits_for(choice.behaviour)
+        return choice.behaviour, choice.steps, choice.params
 
     def _route_after_body(self, request: Request, request_id: int) -> None:
         """A behaviour here tests the body: read it (up to the kept prefix, under the server's body limits),

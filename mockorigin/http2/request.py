@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from mockorigin import interpreter
-from mockorigin.interpreter import answers
+from mockorigin.interpreter.bodymatch import EmptyBody
+from mockorigin.interpreter.choose import choose
 from mockorigin.interpreter.request import Request
-from mockorigin.interpreter.totals import check_totals
 
 
 def request_from(fields: list[tuple[bytes, bytes]], ended: bool) -> Request:
@@ -36,27 +35,13 @@ def request_from(fields: list[tuple[bytes, bytes]], ended: bool) -> Request:
 
 
 def choose_script(state, request: Request, record) -> tuple[object, object, tuple]:
-    """(behaviour or None, params, steps) for ``request``, problems noted on ``record``:
-    the same choice the HTTP/1.1 wire makes (the index at ``GET /``, 404 naming the
-    closest behaviours, 400 naming a bad param)."""
+    """(behaviour or None, params, steps) for ``request``, problems noted on ``record``: the
+    choice the HTTP/1.1 wire makes. A behaviour that tests the body sees none here: an
+    HTTP/2 stream is routed on its HEADERS."""
     routed = state.router.route(request)
-    behaviour = routed.behaviour
-    params = interpreter.NO_PARAMS
-    if behaviour is None:
-        if request.path == "/" and request.method in ("GET", "HEAD"):
-            steps = answers.index(state.router, request.header("accept") or "")
-        else:
-            steps = answers.not_found(state.router, request.method, request.path, routed.regex_timeouts)
-            closest = state.router.closest(request.path)
-            record.problem(f"no behaviour matched {request.method} {request.path}" + (f" (closest: {', '.join(closest)})" if closest else ""))
-    else:
-        try:
-            params = interpreter.resolve_params(behaviour, request.query)
-            check_totals(behaviour, params)
-            steps = state.next_script(behaviour)
-        except interpreter.ParamError as problem:
-            steps = answers.bad_param(str(problem))
-            record.problem(str(problem))
-    for name in routed.regex_timeouts:
-        record.problem(f"regex_timeout: {name}")
-    return behaviour, params, steps
+    if routed.needs_body:
+        routed = state.router.route(request, EmptyBody())
+    choice = choose(state, request, routed)
+    for problem in choice.problems:
+        record.problem(problem)
+    return choice.behaviour, choice.params, choice.steps
