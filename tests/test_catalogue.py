@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,7 +13,7 @@ import pytest
 from mockorigin.format.loader import catalogue_path
 from mockorigin.format.loader import load_paths
 
-from .conftest import CATALOGUE
+from .conftest import CATALOGUE, ROOT, require_program
 
 SPEC_PATHS = [
     "/continue/delayed", "/continue/never", "/continue/reject", "/processing", "/early-hints",
@@ -42,7 +46,33 @@ def test_every_file_points_editors_at_the_schema():
 
 
 def test_every_catalogue_path_is_exercised_by_a_real_client_test(behaviours):
-    tests = "".join(p.read_text() for p in Path(__file__).parent.glob("test_e2e_*.py"))
+    here = Path(__file__).parent
+    tests = "".join(p.read_text() for p in [*here.glob("test_e2e_*.py"), *here.glob("catalogue/test_*.py")])
     for behaviour in behaviours:
         path = behaviour.match.path.pattern
         assert f"{path}?" in tests or f'{path}"' in tests or f"{path} HTTP" in tests, path
+
+
+def test_every_entry_is_driven_by_three_client_families(behaviours, request, tmp_path):
+    """Each entry must have been driven, in this session, by real clients of at least three
+    families (curl, Python, Node, Go), each test checking what its client saw and the journal
+    entries its request left (tests/catalogue/registry.py counts a family only then). Run
+    alone, this test runs tests/catalogue/ in a child pytest to find out."""
+    from .catalogue import registry
+
+    for program in ("curl", "node"):
+        require_program(program)
+    here = Path(__file__).parent / "catalogue"
+    if any(here in Path(item.path).parents for item in request.session.items):
+        driven = registry.DRIVEN  # the catalogue tests ran before this one (tests/catalogue/ sorts first)
+    else:
+        record = tmp_path / "driven.jsonl"
+        env = {**os.environ, "MOCKORIGIN_DRIVEN_FILE": str(record)}
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(here)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+        driven = {}
+        for line in record.read_text().splitlines() if record.exists() else ():
+            confirmed = json.loads(line)
+            driven.setdefault(confirmed["behaviour"], set()).add(confirmed["family"])
+        assert driven, done.stdout[-3000:]
+    short = {b.name: sorted(driven.get(b.name, ())) for b in behaviours if len(driven.get(b.name, ())) < registry.MIN_FAMILIES}
+    assert not short, f"catalogue entries driven by fewer than {registry.MIN_FAMILIES} client families: {short}"
