@@ -252,21 +252,37 @@ def _run_batch(server, plans: list[Plan], seen: dict, skipped: dict, command: Ca
         for plan in plans:
             seen[plan.mark] = {"driverError": str(why)}
         return
-    batch = []
+    batch, alone = [], []
     for plan in plans:
         fields = dict(plan.request) if isinstance(plan.request, dict) else {}
         scheme = fields.pop("scheme", "http")
-        batch.append({**fields, "mark": plan.mark, "url": url_for(server, plan.path, plan.mark, scheme),
-                      **({"followup": url_for(server, plan.followup, plan.mark + ".next")} if plan.followup else {})})
+        isolated = fields.pop("isolate", False)
+        (alone if isolated else batch).append({**fields, "mark": plan.mark, "url": url_for(server, plan.path, plan.mark, scheme),
+                                              **({"followup": url_for(server, plan.followup, plan.mark + ".next")} if plan.followup else {})})
+    # a plan that may crash its client's process runs in a process of its own
+    runs = [threading.Thread(target=_run_process, args=(argv, [one], seen, True)) for one in alone]
+    for thread in runs:
+        thread.start()
+    if batch:
+        _run_process(argv, batch, seen, False)
+    for thread in runs:
+        thread.join(CLIENT_GRACE + 5)
+
+
+def _run_process(argv: list[str], batch: list[dict], seen: dict, alone: bool) -> None:
+    done = None
     try:
         done = subprocess.run(argv, input=json.dumps(batch).encode(), capture_output=True, timeout=CLIENT_GRACE)
-        results = json.loads(done.stdout.decode().strip().splitlines()[-1])
-        for result in results:
+        lines = done.stdout.decode().strip().splitlines()
+        if alone and not lines:  # the client took its process down: that is what it did
+            seen[batch[0]["mark"]] = {"crashed": True, "exit": done.returncode, "stderr": done.stderr.decode(errors="replace")}
+            return
+        for result in json.loads(lines[-1]):
             seen[result["mark"]] = result["seen"]
     except Exception as error:
-        stderr = locals().get("done").stderr.decode(errors="replace")[-2000:] if "done" in locals() else ""
-        for plan in plans:
-            seen.setdefault(plan.mark, {"driverError": f"{argv[0]} batch failed: {error}\n{stderr}"})
+        stderr = done.stderr.decode(errors="replace")[-2000:] if done is not None else ""
+        for plan in batch:
+            seen.setdefault(plan["mark"], {"driverError": f"{argv[0]} batch failed: {error}\n{stderr}"})
 
 
 __all__ = ["FAMILIES", "IN_CI", "Plan", "Run", "curl_statuses", "drive", "number", "parse_curl", "url_for", "verify"]

@@ -79,3 +79,40 @@ def completed_and_kept(entry) -> bool:
 
 def server_ended(entry, signal: str) -> bool:
     return entry.ended.server is not None and entry.ended.server.signal == signal
+
+
+# --- WebSocket ---------------------------------------------------------------------------
+
+WS_KEY = "dGhlIHNhbXBsZSBub25jZQ=="  # RFC 6455 §1.3's example: its accept value is below
+WS_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+WS_HEADERS = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Key": WS_KEY, "Sec-WebSocket-Version": "13"}
+
+
+def curl_ws(behaviour: str, path: str, check, wait: float = 1.0, entries: int = 1) -> Plan:
+    """curl 7.88 (built without ws://) sends the handshake as plain HTTP and prints whatever
+    follows the 101 as the body, until --max-time."""
+    headers = [arg for name, value in WS_HEADERS.items() for arg in ("-H", f"{name}: {value}")]
+    return curl(behaviour, path, check, *headers, "--max-time", str(wait), entries=entries)
+
+
+def go_ws(behaviour: str, path: str, check, send: bytes = b"", wait_ms: int = 500, entries: int = 1) -> Plan:
+    """Go's net/http does the handshake (it hands over the connection after a 101), then the
+    driver writes ``send`` and reads the raw bytes for ``wait_ms``."""
+    return go(behaviour, path, check, entries=entries, headers=dict(WS_HEADERS), upgrade=wait_ms, send=send.hex())
+
+
+def masked(opcode: int, payload: bytes, key: bytes = b"\x11\x22\x33\x44") -> bytes:
+    """A client frame (FIN set, masked), for the Go driver to send."""
+    assert len(payload) < 126
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+def frame(opcode: int, payload: bytes, fin: bool = True, rsv: int = 0) -> bytes:
+    """A server frame as it must appear on the wire (unmasked, minimal length)."""
+    assert len(payload) < 126
+    return bytes([(0x80 if fin else 0) | rsv << 4 | opcode, len(payload)]) + payload
+
+
+def ws_frames(entry, direction: str) -> list[str]:
+    """The opcodes of the frames the journal saw going ``in`` or ``out``."""
+    return [f.opcode for f in entry.websocket.frames if f.dir == direction]

@@ -137,8 +137,9 @@ def websocket_client(url: str, followup: str | None = None, send: tuple = (), re
                 _closes(seen, closed)
             except TimeoutError:
                 seen["error"] = "timeout"
-            seen["close_rcvd"] = seen["close_rcvd"] or (ws.close_rcvd.code if ws.close_rcvd else None)
-            seen["close_sent"] = seen["close_sent"] or (ws.close_sent.code if ws.close_sent else None)
+            protocol = ws.protocol
+            seen["close_rcvd"] = seen["close_rcvd"] or (protocol.close_rcvd.code if protocol.close_rcvd else None)
+            seen["close_sent"] = seen["close_sent"] or (protocol.close_sent.code if protocol.close_sent else None)
     except InvalidHandshake as error:
         seen["error"] = type(error).__name__
         seen["detail"] = str(error)

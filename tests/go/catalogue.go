@@ -91,7 +91,7 @@ func fail(s *seen, err error, now func() float64) {
 	s.Error, s.Kind, s.EndedAt = &message, &k, now()
 }
 
-func do(p plan, url string, client *http.Client, counter *int, mu *sync.Mutex, now func() float64) seen {
+func do(p plan, url string, client *http.Client, timeout time.Duration, counter *int, mu *sync.Mutex, now func() float64) seen {
 	s := seen{Interims: []interim{}}
 	var body io.Reader
 	if p.Body != "" {
@@ -131,7 +131,11 @@ func do(p plan, url string, client *http.Client, counter *int, mu *sync.Mutex, n
 			s.ContinueAt = &at
 		},
 	}
-	request = request.WithContext(httptrace.WithClientTrace(request.Context(), trace))
+	// A deadline on the context, not http.Client.Timeout: that one wraps a 101's body and
+	// hides the connection net/http hands over.
+	ctx, cancel := context.WithTimeout(httptrace.WithClientTrace(request.Context(), trace), timeout)
+	defer cancel()
+	request = request.WithContext(ctx)
 	response, err := client.Do(request)
 	if err != nil {
 		fail(&s, err, now)
@@ -196,14 +200,13 @@ func run(p plan) seen {
 	defer transport.CloseIdleConnections()
 	client := &http.Client{
 		Transport:     transport,
-		Timeout:       timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	var mu sync.Mutex
 	connections := 0
-	s := do(p, p.URL, client, &connections, &mu, now)
+	s := do(p, p.URL, client, timeout, &connections, &mu, now)
 	if p.Followup != "" {
-		next := do(plan{Timeout: p.Timeout}, p.Followup, client, &connections, &mu, now)
+		next := do(plan{Timeout: p.Timeout}, p.Followup, client, timeout, &connections, &mu, now)
 		s.Followup = &next
 	}
 	s.Connections = connections
