@@ -47,6 +47,7 @@ class Plan:
     followup: str | None = None  # a second request on the same connection (a path)
     entries: int = 1  # journal entries to wait for under the marker
     mark: str = ""
+    followup_entries: int = 0  # ... and under the follow-up's marker
 
     def __str__(self) -> str:
         return f"{self.behaviour}[{self.family}]"
@@ -103,6 +104,7 @@ def drive(server, plans: list[Plan]) -> dict[str, Run]:
 def _with_journal(server, plans: list[Plan], seen: dict, skipped: dict) -> dict[str, Run]:
     control = server.control()
     wanted = {p.mark: p.entries for p in plans if p.mark not in skipped}
+    wanted.update({p.mark + ".next": p.followup_entries for p in plans if p.followup_entries and p.mark not in skipped})
     deadline = time.monotonic() + 8
     while True:
         by_mark = _entries_by_mark(control.journal())
@@ -156,7 +158,7 @@ def _run_curl(server, plans: list[Plan], seen: dict) -> None:
             command += ["--next", "-sS", "-v", "-w", _W, url_for(server, plan.followup, plan.mark + ".next")]
         started = time.monotonic()
         try:
-            done = subprocess.run(command, capture_output=True, timeout=request.get("timeout", 20))
+            done = subprocess.run(command, input=request.get("stdin", b""), capture_output=True, timeout=request.get("timeout", 20))
             seen[plan.mark] = parse_curl(done.returncode, done.stdout, done.stderr, time.monotonic() - started)
         except subprocess.TimeoutExpired:
             seen[plan.mark] = {"exit": None, "error": "curl did not end in time"}

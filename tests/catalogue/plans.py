@@ -8,8 +8,8 @@ from .clients import Plan
 from .pyclients import http_client, httpx_client, websocket_client
 
 
-def curl(behaviour: str, path: str, check, *args: str, followup: str | None = None, entries: int = 1, timeout: float = 20) -> Plan:
-    return Plan(behaviour, "curl", path, check, {"args": list(args), "timeout": timeout}, followup, entries)
+def curl(behaviour: str, path: str, check, *args: str, followup: str | None = None, entries: int = 1, timeout: float = 20, stdin: bytes = b"") -> Plan:
+    return Plan(behaviour, "curl", path, check, {"args": list(args), "timeout": timeout, "stdin": stdin}, followup, entries)
 
 
 def python(behaviour: str, path: str, check, followup: str | None = None, entries: int = 1, **options) -> Plan:

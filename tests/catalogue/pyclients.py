@@ -52,7 +52,7 @@ def _exchange(connection, method, target, body, headers, started, expect_wait: f
         response = connection.getresponse()
         seen.update(status=response.status, reason=response.reason, version=response.version, headers=response.getheaders())
         seen["body"] = response.read()
-    except (OSError, http.client.HTTPException) as error:
+    except Exception as error:  # whatever http.client raised is what it did (an OverflowError, too)
         seen["error"] = "timeout" if isinstance(error, (socket.timeout, TimeoutError)) else type(error).__name__
         if isinstance(error, http.client.IncompleteRead):
             seen["body"] = error.partial
