@@ -56,6 +56,11 @@ def interims(entry) -> list[int]:
     return [i.status for i in entry.interims]
 
 
+def to_http10(entry, statuses: list[int], version: str):
+    assert entry.request.version == version and interims(entry) == statuses and entry.interims_withheld == []
+    assert entry.final.status == 200
+
+
 def withheld(entry) -> list[int]:
     return [i.status for i in entry.interims_withheld]
 
