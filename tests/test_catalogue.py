@@ -40,6 +40,42 @@ def test_every_behaviour_has_a_summary_and_references(behaviours):
         assert behaviour.summary and behaviour.references, behaviour.name
 
 
+def test_every_behaviour_has_a_group_and_notes(behaviours):
+    """Grouped as GET / and the README list them (the baseline /echo stands apart), with a
+    note of what clients do with it."""
+    for behaviour in behaviours:
+        assert behaviour.notes, behaviour.name
+        assert behaviour.group in ("A", "B", "C", "D", "E", "F") or behaviour.name == "echo", behaviour.name
+
+
+def test_every_param_has_a_floor_and_a_ceiling():
+    import yaml
+
+    for file in sorted(CATALOGUE.glob("*.yaml")):
+        for name, param in (yaml.safe_load(file.read_text()).get("params") or {}).items():
+            assert "min" in param and "max" in param, f"{file.name}: {name}"
+
+
+# Wider than 600 s at their maxima since before the rule; a request that asks for too much
+# gets a 400 naming its params (tests/test_hostile_input.py drives exactly that).
+WIDE_RANGES = {"drip", "processing", "ws-ping"}
+
+
+def test_every_allowed_combination_of_params_runs_within_the_limit(behaviours):
+    """No request within the params' bounds is refused for running too long in all: each
+    drip and repeated step is checked with every param at its maximum."""
+    from mockorigin.interpreter.exchange import ParamError
+    from mockorigin.interpreter.totals import check_totals
+
+    for behaviour in behaviours:
+        if not behaviour.params or behaviour.name in WIDE_RANGES:
+            continue
+        try:
+            check_totals(behaviour, {param.name: param.maximum for param in behaviour.params})
+        except ParamError as error:
+            pytest.fail(f"{behaviour.name}: {error}")
+
+
 def test_every_file_points_editors_at_the_schema():
     for file in sorted(CATALOGUE.glob("*.yaml")):
         assert file.read_text().startswith("# yaml-language-server: $schema="), file.name
