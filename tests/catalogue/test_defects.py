@@ -29,6 +29,8 @@ def read_all(sock: socket.socket, seconds: float) -> bytes:
             chunk = sock.recv(65536)
         except TimeoutError:
             continue
+        except ConnectionResetError:
+            return data + b"<RST>"
         if not chunk:
             break
         data += chunk
@@ -57,23 +59,12 @@ def test_a_body_in_the_same_read_as_the_head_does_not_lose_the_417(catalogue_ser
     assert data.startswith(b"HTTP/1.1 417 ")  # today: the connection closes with nothing sent
 
 
-@pytest.mark.xfail(strict=True, reason="a request that arrives during `hang: {until: data}` and meets the script's reset gets no journal entry over real TCP (issue #12 §1.3: every request head that arrived gets one); on StringTransport it does")
-def test_the_request_that_meets_a_reset_on_reuse_is_journaled(catalogue_server):
-    """/reset/on-reuse: the second request on the connection is answered with an RST; the
-    journal must still have an entry for it, saying it was not answered."""
-    control = catalogue_server.control()
+@pytest.mark.xfail(strict=True, reason="hang: {until: data} started while the request's own read is handled is ended by that same read (connection.py dataReceived): the hang never waits")
+def test_reset_on_reuse_waits_for_the_clients_next_bytes(catalogue_server):
+    """/reset/on-reuse: respond, then hang until the client sends something, then reset. A
+    client that stays silent must keep a quiet, open connection; today the RST follows the
+    response at once (so does the close of /framing/chunked-and-content-length's linger)."""
     with socket.create_connection((catalogue_server.host, catalogue_server.port), timeout=5) as sock:
         sock.sendall(b"GET /reset/on-reuse?m=defect-reuse HTTP/1.1\r\nHost: a\r\n\r\n")
-        assert read_all(sock, 0.3).startswith(b"HTTP/1.1 200 ")
-        try:
-            sock.sendall(b"GET /echo?m=defect-reuse.next HTTP/1.1\r\nHost: a\r\n\r\n")
-            read_all(sock, 0.3)
-        except OSError:
-            pass  # the reset
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline:
-        targets = [e.request.target for e in control.journal() if e.request and "defect-reuse" in e.request.target]
-        if len(targets) >= 2:
-            break
-        time.sleep(0.05)
-    assert "/echo?m=defect-reuse.next" in targets
+        data = read_all(sock, 0.3)
+    assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(b"is reset\n")  # today: <RST> right after the 200
