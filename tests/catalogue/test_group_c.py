@@ -276,7 +276,7 @@ def idle_go(run):
 def reuse_reset(run, retried: bool) -> None:
     entry = run.entry
     assert entry.final.status == 200 and entry.ended.how == "server reset" and entry.ended.server.why == "the script's reset step"
-    assert entry.ended.stage == "4:reset"  # the hang ended when the next request came
+    assert entry.ended.stage == "4:reset"
     answered = [e for e in run.followups if e.final is not None]
     assert len(answered) == (1 if retried else 0) and all(e.connection != entry.connection for e in answered)
 
