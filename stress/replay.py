@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from mockorigin.limits import ConnectionLimits
-from mockorigin.http1.reader import BadRequest, BodyComplete, BodyReceived, HeadReceived, RequestReader
+from mockorigin.http1.reader import BadRequest, BodyComplete, BodyCutShort, BodyReceived, HeadReceived, RequestReader
 
-EVENT_TYPES = (HeadReceived, BodyReceived, BodyComplete, BadRequest)
+EVENT_TYPES = (HeadReceived, BodyReceived, BodyComplete, BadRequest, BodyCutShort)
 READER_STATUSES = frozenset({400, 414, 431, 501, 505})  # what the reader may refuse with (408 is the protocol's)
 MAX_REQUESTS = 64  # per input: a fuzzed input of many tiny requests is still bounded
 

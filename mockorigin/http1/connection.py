@@ -171,7 +171,10 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
             self._set_deadline(self.limits.head_deadline, self._head_timeout)  # the head began in this turn of the reactor
 
     def _handle(self, events) -> None:
+        generation = self.reader.generation
         for event in events:
+            if self.reader.generation != generation:
+                return  # the reader gave these bytes back to be read again (a skipped body)
             if isinstance(event, HeadReceived):
                 self._set_deadline(None)
                 self._begin_exchange(event.request)

@@ -21,6 +21,8 @@ from mockorigin.http1.head import HeadError, parse
 from mockorigin.interpreter.request import Request
 from mockorigin.limits import ConnectionLimits
 
+MAX_BODY_GIVEN_BACK = 16 * 1024  # body bytes skip_body can give back to be read as the next request
+
 __all__ = ["BadRequest", "BodyComplete", "BodyCutShort", "BodyReceived", "HeadReceived", "RequestReader"]
 
 
@@ -62,6 +64,8 @@ class RequestReader:
         self._lines = 0  # lines of the head checked so far
         self._remaining = 0  # body bytes still to come (Content-Length framing)
         self._chunks: ChunkedBody | None = None  # chunked framing
+        self._body_raw: bytearray | None | bool = None  # the current body's bytes as read (False: too many to keep)
+        self.generation = 0  # moves on when skip_body gives bytes back: earlier body events are stale
         self._state = "head"  # head | body | done | failed
 
     @property
@@ -101,13 +105,22 @@ class RequestReader:
         """The bytes held for requests not yet started (the reader keeps them)."""
         return bytes(self._buffer)
 
-    def skip_body(self) -> None:
-        """Take the current request as having no body after all: what comes next is the
-        next request (a script answered an Expect request without reading its body)."""
-        if self._state == "body":
-            self._state = "done"
-            self._remaining = 0
-            self._chunks = None
+    def skip_body(self) -> bool:
+        """Take the current request as having no body after all: what comes next is the next
+        request (a script answered an Expect request without reading its body). Bytes already
+        read as its body go back to be read as the next request, and ``generation`` moves on,
+        so that body events given out before are known to be stale. False if more than
+        ``MAX_BODY_GIVEN_BACK`` had been read: those cannot be given back."""
+        if self._state not in ("body", "done") or self._body_raw is False:
+            return False
+        if self._body_raw:
+            self._buffer[0:0] = self._body_raw
+        self._body_raw = None
+        self._state = "done"
+        self._remaining = 0
+        self._chunks = None
+        self.generation += 1
+        return True
 
     def take_buffered(self) -> bytes:
         """Hand over the bytes after the request (a protocol switch) and stop reading HTTP."""
@@ -152,6 +165,7 @@ class RequestReader:
             request = parse(section)
         except HeadError as error:
             return self._fail(error.status, error.reason)
+        self._body_raw = None
         if request.chunked:
             return self._start_chunked(request)
         if request.content_length == 0:
@@ -203,10 +217,26 @@ class RequestReader:
     # body
 
     def _body(self, data: bytes) -> list[Event]:
-        if self._chunks is not None:
-            return self._chunked(data)
         if not data:
-            return []
+            return [] if self._chunks is None else self._chunked(data)
+        left = len(self._buffer)
+        events = self._chunked(data) if self._chunks is not None else self._length_framed(data)
+        self._given_as_body(data, len(data) - (len(self._buffer) - left))
+        return events
+
+    def _given_as_body(self, data: bytes, consumed: int) -> None:
+        """Keep what was read as body (bounded) in case the script says there was none."""
+        raw = self._body_raw
+        if raw is False or not consumed:
+            return
+        if raw is None:
+            raw = self._body_raw = bytearray()
+        if len(raw) + consumed > MAX_BODY_GIVEN_BACK:
+            self._body_raw = False  # too much to give back: skip_body refuses
+        else:
+            raw += data[:consumed]
+
+    def _length_framed(self, data: bytes) -> list[Event]:
         remaining = self._remaining
         if len(data) < remaining:
             self._remaining = remaining - len(data)
@@ -221,7 +251,7 @@ class RequestReader:
         self._state = "body"
         rest = bytes(self._buffer)
         self._buffer.clear()
-        return [HeadReceived(request), *self._chunked(rest)]
+        return [HeadReceived(request), *self._body(rest)]
 
     def _chunked(self, data: bytes) -> list[Event]:
         pieces, trailers, leftover, error = self._chunks.feed(data)

@@ -257,7 +257,7 @@ class ExchangeRunner:
         from mockorigin.websocket.mode import WebSocketMode
 
         self._send_outbox()  # the 101 goes before any frame
-        self.ws = WebSocketMode(self.record.now, self.transport.write, self._advance, self._end_script, self._closing)
+        self.ws = WebSocketMode(self.record.now, self._write, self._advance, self._end_script, self._closing)  # in order with the script's own bytes
         self._set_deadline(None)
         leftover = self.reader.take_buffered()
         if leftover:  # the client did not wait for the 101: its frames are not lost
@@ -278,6 +278,8 @@ class ExchangeRunner:
     # --- the request body ----------------------------------------------------------
 
     def _body_arrived(self, data: bytes) -> None:
+        if self.draining and not self.exchange.body.length:
+            self._next_request_instead_of_body(data)  # discarded all the same (unread_body: discard), but journaled
         self.exchange.body.add(data)
         self.record.body(len(data))
         if self.awaiting_body is not False and self._body_satisfied():
@@ -345,8 +347,10 @@ class ExchangeRunner:
             self._close("completed", "unread_body: close")
             return
         if policy == "skip":  # the client will not send the body: the next bytes are its next request
-            self.reader.skip_body()
-            self._finish_exchange()
+            if self.reader.skip_body():
+                self._finish_exchange()
+            else:
+                self._close("completed", "unread_body: skip, but more body had come than can be read again as a request")
             return
         self.draining = True  # read and discard the rest of the body, then go on
         self._watch_body_rate()

@@ -200,3 +200,26 @@ def test_hang_until_data_waits_for_data_after_it_began_not_the_request_that_star
     assert not h.transport.disconnected  # still hanging
     h.send(b"GET /again HTTP/1.1\r\nHost: a\r\n\r\n")
     assert h.transport.disconnected  # the reset, at the client's next bytes
+
+
+def test_a_discarded_body_that_is_the_clients_next_request_is_journaled_as_such(harness):
+    """unread_body: discard reads it as body, as asked; the journal says what it really was."""
+    h = harness("match: {path: /r}\nscript: [{unread_body: discard}, {respond: 417}]")
+    h.send(b"POST /r HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 40\r\n\r\n")
+    assert h.take().startswith(b"HTTP/1.1 417 ")
+    h.send(b"POST /r HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n")
+    h.lose()
+    assert h.journal[0]["facts"]["next_request_instead_of_body"] is True
+
+
+def test_skip_gives_a_body_sent_with_the_head_back_as_the_next_request(harness):
+    """unread_body: skip with the body in the same read as the head (http.client sends it so):
+    the 417 goes out, and the body's bytes are read as the next request (here: a bad one)."""
+    h = harness("match: {path: /r}\nscript: [{unread_body: skip}, {respond: 417}]")
+    h.send(b"POST /r HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello")
+    assert h.take().startswith(b"HTTP/1.1 417 ") and not h.transport.disconnecting
+    h.send(b"\r\n\r\n")  # "hello" was the start of the next request's head
+    assert h.take().startswith(b"HTTP/1.1 400 ")
+    h.lose()
+    assert [e["final"]["status"] for e in h.journal] == [417, 400]
+    assert h.journal[0]["request"]["body_length"] == 0

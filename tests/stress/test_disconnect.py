@@ -53,7 +53,7 @@ def test_leaving_at_any_stage_leaves_nothing_behind(harness, name, stage, ending
         h.protocol.readConnectionLost()
         after = h.take()
         if _status_lines(before) and not h.protocol.reader.in_head:  # the script had begun answering
-            assert not any(line.startswith(b"HTTP/1.1 4") for line in _status_lines(after)), after[:200]
+            assert b"\r\n\r\nmockorigin: " not in after, after[:200]  # a script may answer 4xx itself; the server adds none of its own
     ended_by_server = h.protocol.ended_by_server
     idle = h.protocol.record is None and h.protocol.exchange is None  # between requests: nothing to journal
     h.lose(Failure(ConnectionLost() if ending == "RST" else ConnectionDone()))
