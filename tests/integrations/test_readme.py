@@ -192,3 +192,15 @@ def test_go_example_passes(tmp_path):
     result = subprocess.run([go, "test", "-count=1", "./..."], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("ok")
+
+
+def test_the_catalogue_tables_list_every_entry_in_its_section():
+    from mockorigin.format.loader import catalogue_path, load_paths
+    from mockorigin.format.model import GROUPS
+
+    for behaviour in load_paths([catalogue_path()]):
+        row = f"| `{behaviour.match.path.pattern}` |"
+        assert row in README, f"{behaviour.name} is missing from the README's catalogue tables"
+        section = README.rindex("#### ", 0, README.index(row))
+        title = f"#### {behaviour.group}. {GROUPS[behaviour.group]}" if behaviour.group else "#### Other"
+        assert README.startswith(title, section), f"{behaviour.name} is listed outside {title!r}"
