@@ -119,8 +119,9 @@ def test_journal_example_has_the_shape_of_a_real_entry(catalogue_server):
 def test_every_documented_option_exists():
     usage = re.search(r"```\nmockorigin serve.*?```", README, re.S).group(0)
     options = set(re.findall(r"(--[a-z-]+)", usage))
-    for command in ("serve", "check", "list", "stop", "proxy-check", "client-check"):
-        help_text = subprocess.run([sys.executable, "-m", "mockorigin", command, "--help"], capture_output=True, text=True, cwd=ROOT, timeout=60).stdout
+    for command in ("serve", "check", "list", "stop", "schema", "proxy-check", "client-check", None):
+        argv = [sys.executable, "-m", "mockorigin", *([command] if command else []), "--help"]
+        help_text = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=60).stdout
         options -= set(re.findall(r"(--[a-z-]+)", help_text))
     assert options == set()
 
