@@ -58,8 +58,16 @@ def runs(table: dict[type, Callable], step_type: type):
 
 
 @runs(COMMANDS, model.Wait)
-def _wait(step: model.Wait, exchange: Exchange) -> Command:
-    return c.Sleep(float(exchange.value(step.duration)))
+def _wait(step: model.Wait, exchange: Exchange) -> Command | None:
+    seconds = float(exchange.value(step.duration))
+    return c.Sleep(seconds) if seconds > 0 else None
+
+
+@runs(STEPS, model.Wait)
+def _no_wait(step: model.Wait, exchange: Exchange) -> Script:
+    """A wait of 0 (``gap=0``): no pause, not even a turn of the reactor, so what comes
+    before and after it leaves in one write."""
+    yield from ()
 
 
 @runs(STEPS, model.Interim)

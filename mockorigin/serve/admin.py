@@ -25,7 +25,7 @@ from mockorigin.format.loader import LoadError, check_set, load_text
 from mockorigin.interpreter.answers import describe
 from mockorigin.serve.admin_http import MAX_BODY, BoundedChannel, BoundedRequest, host_name, host_key, local_hosts
 from mockorigin.serve.admin_json import (
-    COMPOSE_KEYS, ApiError, as_yaml_documents, expect, file_entry, integer, json_bytes, known_keys, list_of, parse_json, problems,
+    COMPOSE_KEYS, ApiError, as_yaml_documents, expect, file_entry, integer, json_bytes, known_keys, list_of, located_problems, parse_json,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -144,7 +144,7 @@ class ControlResource(Resource):
         try:
             check_set(combined)
         except LoadError as error:
-            raise ApiError(409, "the added behaviours clash with the set; it was not changed", problems=problems(error)) from None
+            raise ApiError(409, "the added behaviours clash with the set; it was not changed", problems=located_problems(error)) from None
         state.replace(combined)
         return self._described()
 
@@ -210,7 +210,7 @@ class ControlResource(Resource):
         try:
             return load_text(text, name, root=self.service.behaviours_root)
         except LoadError as error:
-            raise ApiError(400, "invalid behaviours; the set was not changed", problems=problems(error)) from None
+            raise ApiError(400, "invalid behaviours; the set was not changed", problems=located_problems(error)) from None
 
     def _compose(self, value: dict):
         """``{"select": [names from the started set], "files": [{"name", "text"}]}`` as a set."""
@@ -236,7 +236,7 @@ class ControlResource(Resource):
         try:
             check_set(chosen)
         except LoadError as error:
-            raise ApiError(400, "the behaviours clash; the set was not changed", problems=problems(error)) from None
+            raise ApiError(400, "the behaviours clash; the set was not changed", problems=located_problems(error)) from None
         return tuple(chosen)
 
 

@@ -122,7 +122,7 @@ def _kind(value) -> str:
     return {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number"}.get(type(value), type(value).__name__)
 
 
-def problems(error: LoadError) -> list[dict]:
+def located_problems(error: LoadError) -> list[dict]:
     return [
         {"file": p.location.file, "line": p.location.line, "column": p.location.column, "message": p.message, "text": str(p)}
         for p in error.problems

@@ -117,3 +117,8 @@ def test_body_file_is_read(tmp_path):
 def test_an_upgrade_that_cannot_be_made_is_a_refusal_and_a_close_never_a_101():
     out = commands("script: [{upgrade: {}}]", request(headers=[("Upgrade", "websocket"), ("Connection", "Upgrade")]))
     assert out[0].status == 426 and out[-1] == Close()
+
+
+def test_a_wait_of_zero_is_no_pause_at_all():
+    out = commands("params: {gap: {type: duration, default: 0s, max: 1s}}\nscript: [{interim: 103}, {wait: '${gap}'}, {respond: 204}]")
+    assert [type(command).__name__ for command in out] == ["Interim", "WholeResponse"]
