@@ -11,7 +11,7 @@ import argparse
 
 from twisted.python import usage
 
-from mockorigin.cli import UsageProblem, add_serve_options, check_serve_options
+from mockorigin.serve.options import UsageProblem, add_serve_options, check_serve_options
 from mockorigin.format.loader import LoadError, load_paths
 
 
@@ -41,7 +41,7 @@ class Options(usage.Options):
 def makeService(options: Options):
     from twisted.internet import reactor
 
-    from mockorigin.cli import build_service, settle_heap
+    from mockorigin.serve.options import build_service, settle_heap
     from mockorigin.format.loader import catalogue_path
 
     namespace = options.namespace

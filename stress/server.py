@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from mockorigin.cli import catalogue_path
+from mockorigin.format.loader import catalogue_path
 
 ROOT = Path(__file__).resolve().parent.parent
 STRESS_BEHAVIOURS = Path(__file__).resolve().parent / "behaviours"

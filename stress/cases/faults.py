@@ -18,7 +18,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 
-from mockorigin.cli import catalogue_path
+from mockorigin.format.loader import catalogue_path
 from mockorigin.interpreter.answers import describe
 from mockorigin.format.loader import load_paths
 from stress.catalogue import JOURNAL_ENDINGS, request_for, stages

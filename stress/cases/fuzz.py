@@ -23,7 +23,7 @@ import time
 import traceback
 from collections import Counter
 
-from mockorigin.cli import catalogue_path
+from mockorigin.format.loader import catalogue_path
 from mockorigin.http1.head import HeadError, parse
 from mockorigin.limits import ConnectionLimits
 from mockorigin.format.loader import load_paths

@@ -18,7 +18,8 @@ from twisted.internet.testing import MemoryReactorClock
 
 from mockorigin import Control, ControlError
 from mockorigin.serve.admin_http import host_name as _host_name
-from mockorigin.cli import UsageProblem, build_parser, check_serve_options
+from mockorigin.cli import build_parser
+from mockorigin.serve.options import UsageProblem, check_serve_options
 from mockorigin.observe.journal import Journal
 from mockorigin.serve.service import ListenError, OriginService, endpoint_arguments, is_loopback_address, is_loopback_endpoint
 from mockorigin.interpreter.state import ServerState
