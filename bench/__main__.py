@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -38,33 +39,42 @@ def _pin(cpu: int) -> list[str]:
     return ["taskset", "-c", str(cpu)] if shutil.which("taskset") and os.cpu_count() and os.cpu_count() > 1 else []
 
 
-@contextmanager
-def server(kind: str):
-    """A server process on a free port: ('mockorigin' | 'journal-off' | 'journal-file' | 'bare' | 'bare-now' | 'ws-baseline') -> (port, pid)."""
-    folder = Path(tempfile.mkdtemp(prefix="mockorigin-bench-"))
+def server_command(kind: str, folder: Path) -> tuple[list[str], Path]:
+    """The command line of a server of ``kind`` and the file it writes once listening."""
     if kind == "ws-baseline":
         ready = folder / "port"
-        command = [sys.executable, "-m", "bench.ws_baseline", str(ready)]
-    elif kind not in ("bare", "bare-now"):
-        ready = folder / "ready.json"
-        command = [sys.executable, "-m", "mockorigin", "serve", "--quiet", "--listen", "tcp:0:interface=127.0.0.1", "--ready-file", str(ready), str(BEHAVIOURS)]
-        if kind == "journal-off":
-            command += ["--journal-size", "0"]
-        elif kind == "journal-file":
-            command += ["--journal", str(folder / "journal.jsonl")]
-    else:
+        return [sys.executable, "-m", "bench.ws_baseline", str(ready)], ready
+    if kind in ("bare", "bare-now"):
         ready = folder / "port"
-        command = [sys.executable, "-m", "bench.baseline", str(ready)] + (["--send-at-once"] if kind == "bare-now" else [])
-    process = subprocess.Popen(_pin(0) + command, cwd=ROOT, stderr=subprocess.DEVNULL, preexec_fn=_raise_fd_limit)
+        return [sys.executable, "-m", "bench.baseline", str(ready)] + (["--send-at-once"] if kind == "bare-now" else []), ready
+    ready = folder / "ready.json"
+    command = [sys.executable, "-m", "mockorigin", "serve", "--quiet", "--listen", "tcp:0:interface=127.0.0.1", "--ready-file", str(ready), str(BEHAVIOURS)]
+    if kind == "journal-off":
+        command += ["--journal-size", "0"]
+    elif kind == "journal-file":
+        command += ["--journal", str(folder / "journal.jsonl")]
+    return command, ready
+
+
+def port_in(kind: str, ready: Path) -> int:
+    text = ready.read_text()
+    return int(text) if kind in ("bare", "bare-now", "ws-baseline") else int(json.loads(text)["urls"][0].rsplit(":", 1)[1].strip("/"))
+
+
+@contextmanager
+def server(kind: str, wrapper: Sequence[str] = (), start_within: float = 20):
+    """A server process on a free port: ('mockorigin' | 'journal-off' | 'journal-file' | 'bare' | 'bare-now' | 'ws-baseline') -> (port, pid).
+    ``wrapper``: what runs the command (``valgrind ...``); without one it is pinned to CPU 0."""
+    folder = Path(tempfile.mkdtemp(prefix="mockorigin-bench-"))
+    command, ready = server_command(kind, folder)
+    process = subprocess.Popen([*wrapper, *command] if wrapper else _pin(0) + command, cwd=ROOT, stderr=subprocess.DEVNULL, preexec_fn=_raise_fd_limit)
     try:  # whatever fails from here, the server process is ended
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + start_within
         while not ready.exists() or not ready.read_text().strip():
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{kind} server did not start")
             time.sleep(0.01)
-        text = ready.read_text()
-        port = int(text) if kind in ("bare", "bare-now", "ws-baseline") else int(json.loads(text)["urls"][0].rsplit(":", 1)[1].strip("/"))
-        yield port, process.pid
+        yield port_in(kind, ready), process.pid
     finally:
         process.terminate()
         try:
