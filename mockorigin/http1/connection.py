@@ -60,7 +60,7 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
         "transport", "connected", "factory",  # Protocol's own attributes: slotted too, so no instance needs a __dict__
         "clock", "limits", "connection_id", "accepted_at", "peer", "reader", "record", "exchange", "script", "response",
         "requests", "step_timer", "deadline_slot", "awaiting_body", "write_paused", "blocked_on_write", "read_pauses", "read_closed",
-        "draining", "ended_by_server", "hanging", "deadline", "lingering", "ws", "outbox", "body_window_from",
+        "draining", "ended_by_server", "hanging", "deadline", "deadline_action", "lingering", "ws", "outbox", "body_window_from",
         "pipelined_at", "late_bytes", "late_at", "fin_at", "server_end",
     )
     factory: OriginFactory
@@ -85,7 +85,8 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
         self.write_paused = False
         self.blocked_on_write = False
         self.read_pauses: frozenset[str] | set[str] = _NO_PAUSES
-        self.deadline: tuple[float, Callable[[], None]] | None = None
+        self.deadline: float | None = None  # when the coarse deadline falls due (None: there is none) ...
+        self.deadline_action: Callable | None = None  # ... and what then: a method's function, shared by every connection
         self.read_closed = False
         self.draining = False
         self.ended_by_server: str | None = None
@@ -165,7 +166,7 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
             and self.exchange is None
             and self.ended_by_server is None
             and self.reader.in_head
-            and (self.deadline is None or self.deadline[1] != self._head_timeout)
+            and (self.deadline is None or self.deadline_action is not OriginProtocol._head_timeout)
         ):
             self._set_deadline(self.limits.head_deadline, self._head_timeout)  # the head began in this turn of the reactor
 
@@ -233,7 +234,7 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
         """Where this connection stands and what it waits for, for the control API (and the
         stress suite, which checks that nothing is left waiting)."""
         exchange, deadline, step = self.exchange, self.deadline, self.step_timer
-        kind = None if deadline is None else getattr(deadline[1], "__name__", "?")
+        kind = None if deadline is None else getattr(self.deadline_action, "__name__", "?")
         return {
             "connection": self.connection_id,
             "client": self.peer,
@@ -243,7 +244,7 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
             "behaviour": self.record.behaviour if self.record is not None else None,
             "request": None if exchange is None else f"{exchange.request.method} {exchange.request.target}",
             "request_id": None if exchange is None else exchange.request_id,
-            "deadline": None if deadline is None else {"kind": _DEADLINE_KINDS.get(kind, kind), "in": round(deadline[0] - now, 3)},
+            "deadline": None if deadline is None else {"kind": _DEADLINE_KINDS.get(kind, kind), "in": round(deadline - now, 3)},
             "step_timer": step is not None and step.active(),
             "waiting_for_client_to_read": self.blocked_on_write,
             "reading_paused": sorted(self.read_pauses),
@@ -300,23 +301,25 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
 
     def _set_deadline(self, seconds: float | None, action: Callable[[], None] | None = None) -> None:
         """The idle, head, body, linger and hang-cut limits: one applies at a time, kept
-        coarsely by the factory's ``Deadlines`` (see there why)."""
+        coarsely by the factory's ``Deadlines`` (see there why). ``action``: a method of
+        this connection; its function is kept, not the bound method (nor a tuple of the
+        two), so a waiting connection holds no object for its deadline but the time."""
         if seconds is None or action is None:
             self.deadline = None
             return
-        at = self.clock.seconds() + seconds
-        self.deadline = (at, action)
+        at = self.deadline = self.clock.seconds() + seconds
+        self.deadline_action = action.__func__  # type: ignore[attr-defined]
         self.factory.deadlines.watch(self, at)
 
     def deadline_reached(self, now: float) -> None:
-        if self.deadline is None:
+        at = self.deadline
+        if at is None:
             return
-        at, action = self.deadline
         if at > now + 1e-6:
             self.factory.deadlines.watch(self, at)
         else:
             self.deadline = None
-            action()
+            self.deadline_action(self)  # type: ignore[misc]
 
     def _start_step_timer(self, seconds: float, action: Callable[[], None]) -> None:
         self._cancel_step_timer()

@@ -220,6 +220,9 @@ class ExchangeRunner:
             self._start_step_timer(command.seconds, self._hang_over)
         else:
             self._set_deadline(self.limits.max_hang, self._hang_cut)
+            if not command.until_data:  # nothing resumes this script (only a cut or the client ends it): its frames go now
+                self.script.close()
+                self.script = None
         return False
 
     def _hang_over(self) -> None:

@@ -59,7 +59,7 @@ class Body:
 
     def __init__(self, keep: int):
         self.length = 0
-        self.prefix = bytearray()
+        self.prefix: bytes | bytearray = b""  # a bytearray once there is a byte to keep
         self.complete = False
         self._keep = keep
         self._hash = None  # created with the first byte: most requests have no body
@@ -71,6 +71,8 @@ class Body:
         self._hash.update(data)
         room = self._keep - len(self.prefix)
         if room > 0:
+            if not self.prefix:  # most bodies are empty: no bytearray for them
+                self.prefix = bytearray()
             self.prefix += data[:room]
 
     @property
