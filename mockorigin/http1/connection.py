@@ -156,7 +156,7 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
             self.record.head_started(at)
 
     def _new_record(self, request_id: int) -> ExchangeRecord:
-        return ExchangeRecord(self.connection_id, request_id, self.peer, self.accepted_at, self.clock.seconds)
+        return ExchangeRecord(self.connection_id, request_id, self.peer, self.accepted_at, self.clock)
 
     def _watch_head(self) -> None:
         """A head has begun and not ended: it must end within the head deadline of its

@@ -59,10 +59,10 @@ class Journal:
             self._ring.append(record)
         if self.sink is None and not self.listeners:
             return
-        entry = record.entry(keep=False)
+        entry = record.entry(keep=False) if self.listeners else None  # without listeners, the file's line is written without one
         if self.sink is not None:
             try:
-                self.sink.write(orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE))
+                self.sink.write(record.json_line() if entry is None else orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE))
             except (OSError, ValueError) as error:
                 self._failed(error)
             else:
