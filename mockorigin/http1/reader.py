@@ -55,6 +55,8 @@ Event = HeadReceived | BodyReceived | BodyComplete | BodyCutShort | BadRequest
 
 
 class RequestReader:
+    __slots__ = ("limits", "_buffer", "_searched", "_scanned", "_lines", "_remaining", "_h11", "_state")  # one per connection
+
     def __init__(self, limits: ConnectionLimits | None = None):
         self.limits = limits or ConnectionLimits()
         self._buffer = bytearray()
@@ -81,6 +83,10 @@ class RequestReader:
     def feed(self, data: bytes) -> list[Event]:
         state = self._state
         if state == "head":
+            if not self._buffer:  # the commonest case: a head that arrives whole, in one read
+                events = self._whole_head(data)
+                if events is not None:
+                    return events
             self._buffer += data
             return self._try_head()
         if state == "body":
@@ -149,6 +155,26 @@ class RequestReader:
         start, end = blank_line.span()
         section = bytes(buffer[: start - 1 if buffer[start - 1 : start] == b"\r" else start])
         del buffer[:end]
+        return self._head(section)
+
+    def _whole_head(self, data: bytes) -> list[Event] | None:
+        """``_try_head`` for a read that begins a head with nothing buffered, when it holds the
+        whole head and no limit can be near: read from ``data`` as it is, without copying it
+        into the buffer and out again. None: the general path must see it."""
+        blank_line = _BLANK_LINE.search(data)
+        if blank_line is None or data[0] in _CR_LF:  # not whole, or empty lines before it
+            return None
+        start, end = blank_line.span()
+        limits = self.limits
+        if end > limits.max_request_line or end > limits.max_header_line or end > limits.max_head or data.count(b"\n", 0, start + 1) > limits.max_headers:
+            return None  # a long head: its limits are judged line by line
+        if end < len(data):
+            self._buffer += data[end:]
+        return self._head(data[: start - 1 if data[start - 1] == 13 else start])
+
+    def _head(self, section: bytes) -> list[Event]:
+        """A whole head (without its blank line) has been taken from the buffer: parse it."""
+        buffer = self._buffer
         try:
             request = parse(section)
         except HeadError as error:
@@ -266,6 +292,7 @@ class RequestReader:
 
 
 _BLANK_LINE = re.compile(rb"\n\r?\n")  # the end of a head, as h11 finds it
+_CR_LF = (13, 10)
 
 
 def _h11_reason(error: h11.RemoteProtocolError) -> str:
