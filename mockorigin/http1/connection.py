@@ -50,6 +50,44 @@ _ENDED_FIRST = {  # how a connection ended -> what happened to the requests stil
 _DEADLINE_KINDS = {"_idle_timeout": "idle", "_head_timeout": "head", "_body_window_over": "body", "_hang_cut": "hang cut", "_lose_connection": "linger"}
 _OUTBOX_LIMIT = 64 * 1024  # Twisted's own buffer size: past it, flow control must see the bytes
 _NO_PAUSES: frozenset[str] = frozenset()  # shared: most connections never pause reading
+_ONLY = {why: frozenset({why}) for why in ("hang", "buffer")}  # ... and those that do, for one reason, share these (216 bytes each)
+
+
+class _Aside:
+    """What a connection needs only while a body is awaited, a write waits, or once it is ending: kept
+    apart, and made on first use, so that a waiting connection holds one slot for it all."""
+
+    __slots__ = ("blocked_on_write", "lingering", "body_window_from", "late_bytes", "late_at", "fin_at", "server_end")
+
+    def __init__(self):
+        self.blocked_on_write = False
+        self.lingering: float | None = None
+        self.body_window_from = 0
+        self.late_bytes: bytearray | None = None
+        self.late_at: float | None = None
+        self.fin_at: float | None = None
+        self.server_end: tuple[str, float, str] | None = None
+
+
+_ASIDE_DEFAULTS = {name: getattr(_Aside(), name) for name in _Aside.__slots__}
+
+
+def _aside_field(name: str) -> property:
+    default = _ASIDE_DEFAULTS[name]
+
+    def get(protocol: OriginProtocol):
+        aside = protocol._aside
+        return default if aside is None else getattr(aside, name)
+
+    def put(protocol: OriginProtocol, value) -> None:
+        aside = protocol._aside
+        if aside is None:
+            if value is default:
+                return
+            aside = protocol._aside = _Aside()
+        setattr(aside, name, value)
+
+    return property(get, put)
 
 
 @implementer(IPushProducer, IHalfCloseableProtocol)
@@ -59,11 +97,18 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
     __slots__ = (
         "transport", "connected", "factory",  # Protocol's own attributes: slotted too, so no instance needs a __dict__
         "clock", "limits", "connection_id", "accepted_at", "peer", "reader", "record", "exchange", "script", "response",
-        "requests", "step_timer", "deadline_slot", "awaiting_body", "write_paused", "blocked_on_write", "read_pauses", "read_closed",
-        "draining", "ended_by_server", "hanging", "deadline", "deadline_action", "lingering", "ws", "outbox", "body_window_from",
-        "pipelined_at", "late_bytes", "late_at", "fin_at", "server_end",
+        "requests", "step_timer", "deadline_slot", "awaiting_body", "write_paused", "read_pauses", "read_closed",
+        "draining", "ended_by_server", "hanging", "deadline", "deadline_action", "ws", "outbox", "pipelined_at", "_aside",
     )
     factory: OriginFactory
+
+    blocked_on_write = _aside_field("blocked_on_write")  # a script waits for the client to read (Twisted's buffer is full)
+    lingering = _aside_field("lingering")  # when lingering must end, at the latest
+    body_window_from = _aside_field("body_window_from")  # body bytes when the current minimum-rate window began
+    late_bytes = _aside_field("late_bytes")  # what the client sent after the server closed its side (bounded)
+    late_at = _aside_field("late_at")  # ... and when it began
+    fin_at = _aside_field("fin_at")  # when the client's FIN came, if between requests
+    server_end = _aside_field("server_end")  # (FIN or RST, when, why) if the server ended it between requests
 
     def connectionMade(self) -> None:
         factory = self.factory
@@ -83,7 +128,6 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
         self.deadline_slot: int | None = None  # where the factory's Deadlines files this connection
         self.awaiting_body: int | None | bool = False  # False: not waiting; None: whole body; N: bytes
         self.write_paused = False
-        self.blocked_on_write = False
         self.read_pauses: frozenset[str] | set[str] = _NO_PAUSES
         self.deadline: float | None = None  # when the coarse deadline falls due (None: there is none) ...
         self.deadline_action: Callable | None = None  # ... and what then: a method's function, shared by every connection
@@ -91,15 +135,10 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
         self.draining = False
         self.ended_by_server: str | None = None
         self.hanging = False
-        self.lingering: float | None = None  # when lingering must end, at the latest
+        self._aside: _Aside | None = None
         self.ws = None  # a websocket.mode.WebSocketMode, once a script upgrades the connection
         self.outbox: bytearray | None = None  # a timed run's bytes, sent at once when it stops (see _step_timer_fired)
-        self.body_window_from = 0  # body bytes when the current minimum-rate window began
         self.pipelined_at: float | None = None  # when bytes of a next request began to wait behind the running exchange
-        self.late_bytes: bytearray | None = None  # what the client sent after the server closed its side (bounded)
-        self.late_at: float | None = None  # ... and when it began
-        self.fin_at: float | None = None  # when the client's FIN came, if between requests
-        self.server_end: tuple[str, float, str] | None = None  # (FIN or RST, when, why) if the server ended it between requests
         factory.connections.add(self)
         try:
             self.transport.setTcpNoDelay(True)  # 1xx and drips must leave as written
@@ -280,8 +319,7 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
     def resumeProducing(self) -> None:
         self.write_paused = False
         if self.blocked_on_write:
-            self.blocked_on_write = False
-            self._advance()
+                self._advance()
 
     def stopProducing(self) -> None:
         self.write_paused = True
@@ -289,7 +327,9 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
     def _pause_reading(self, why: str) -> None:
         if not self.read_pauses:
             self.transport.pauseProducing()
-        self.read_pauses = self.read_pauses | {why}
+            self.read_pauses = _ONLY.get(why) or frozenset({why})
+        elif why not in self.read_pauses:
+            self.read_pauses = self.read_pauses | {why}
 
     def _resume_reading(self, why: str) -> None:
         if why in self.read_pauses:

@@ -223,6 +223,8 @@ class ExchangeRunner:
             if not command.until_data:  # nothing resumes this script (only a cut or the client ends it): its frames go now
                 self.script.close()
                 self.script = None
+                if self.response.final_status is None:  # and a response not begun reads as none (see _refuse)
+                    self.response = None
         return False
 
     def _hang_over(self) -> None:

@@ -40,10 +40,10 @@ WITHHELD_WHY = "HTTP/1.0 client (RFC 9110 §15.2)"
 
 class _Rare:
     """What few exchanges have: kept apart so that a record (one per hanging connection,
-    ten thousand in the ring) holds a slot for all of them, not ten."""
+    ten thousand in the ring) holds one slot for all of them, not fifteen."""
 
     __slots__ = (
-        "withheld", "body_at_continue", "bytes_after_close", "response_said_close", "websocket",
+        "first_body_at", "last_body_at", "interims", "problems", "_entry", "withheld", "body_at_continue", "bytes_after_close", "response_said_close", "websocket",
         "client_fin", "client_rst", "server_end", "unanswered", "next_request_instead_of_body",
     )
 
@@ -53,6 +53,11 @@ class _Rare:
 
 
 _RARE_DEFAULTS: dict[str, object] = {
+    "first_body_at": None,  # when the first byte of the body came (most requests have none)
+    "last_body_at": None,
+    "interims": (),  # 1xx sent: (status, when); a list once there is one
+    "problems": (),  # a list once there is one
+    "_entry": None,  # the JSON-ready entry, once something has read it from the ring
     "withheld": (),  # interims an HTTP/1.0 client may not get: (status, when); a list once there is one
     "body_at_continue": None,  # body bytes received when the first 100 went out
     "bytes_after_close": 0,  # bytes the client sent after the server decided to close
@@ -90,9 +95,8 @@ class ExchangeRecord:
 
     __slots__ = (
         "_clock", "_accepted_at", "id", "connection", "client", "behaviour", "request", "body_length",
-        "body_sha256", "body_complete", "head_started_at", "head_at", "first_body_at", "last_body_at",
-        "interims", "final_status", "final_at", "ended_how", "ended_stage", "ended_at", "ended_kept", "problems",
-        "body_at_final", "seq", "_entry", "_rare",
+        "body_sha256", "head_started_at", "head_at",
+        "final_status", "final_at", "ended_how", "ended_stage", "ended_at", "ended_kept", "body_at_final", "seq", "_rare",
     )
 
     def __init__(self, connection_id: int, request_id: int, peer: str, accepted_at: float, clock: IReactorTime):
@@ -105,25 +109,24 @@ class ExchangeRecord:
         self.behaviour: str | None = None
         self.request = None
         self.body_length = 0
-        self.body_sha256: str | None = None
-        self.body_complete = False
+        self.body_sha256: str | None = None  # once the body is complete (see body_complete)
         self.head_started_at: float | None = None
         self.head_at: float | None = None
-        self.first_body_at: float | None = None
-        self.last_body_at: float | None = None
-        self.interims: list[tuple[int, float]] | tuple = ()  # (status, when); a list once there is one
         self.final_status: int | None = None
         self.final_at: float | None = None
         self.ended_how: str | None = None
         self.ended_stage: str | None = None
         self.ended_at: float | None = None
         self.ended_kept = False
-        self.problems: list[str] | tuple = ()  # a list once there is one: most exchanges have none
         self.body_at_final: int | None = None  # body bytes received when the final response's head went out
         self.seq = 0  # set by the journal
-        self._entry: dict | None = None
-        self._rare: _Rare | None = None
+        self._rare: _Rare | None = None  # what few records have (see _RARE_DEFAULTS)
 
+    first_body_at = _rare_field("first_body_at")
+    last_body_at = _rare_field("last_body_at")
+    interims = _rare_field("interims")
+    problems = _rare_field("problems")
+    _entry = _rare_field("_entry")
     withheld = _rare_field("withheld")
     body_at_continue = _rare_field("body_at_continue")
     bytes_after_close = _rare_field("bytes_after_close")
@@ -161,9 +164,12 @@ class ExchangeRecord:
             self.last_body_at = now
             self.body_length += length
 
+    @property
+    def body_complete(self) -> bool:
+        return self.body_sha256 is not None
+
     def body_complete_with(self, sha256: str) -> None:
         self.body_sha256 = sha256
-        self.body_complete = True
 
     # --- what went out ----------------------------------------------------------------
 
@@ -239,13 +245,11 @@ class ExchangeRecord:
 
     def json_line(self) -> bytes:
         """The entry as one JSON line, newline included: ``orjson.dumps(self.entry(keep=False))``."""
-        entry = self._entry
-        if entry is None:
-            if self._is_plain():  # its facts and empty lists go in as constant, already serialised fragments
-                entry = self._plain_entry(_PLAIN_FACTS_JSON[self._expects_continue()], _EMPTY_LIST_JSON, _EMPTY_LIST_JSON, _EMPTY_LIST_JSON, self.request.raw_headers)
-                entry["seq"] = self.seq
-            else:
-                entry = self.entry(keep=False)
+        if self._is_plain():  # (so not yet read from the ring) its facts and empty lists go in as constant fragments of JSON
+            entry = self._plain_entry(_PLAIN_FACTS_JSON[self._expects_continue()], _EMPTY_LIST_JSON, _EMPTY_LIST_JSON, _EMPTY_LIST_JSON, self.request.raw_headers)
+            entry["seq"] = self.seq
+        else:
+            entry = self.entry(keep=False)
         return orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE)
 
     # The commonest exchange (a request with no body, no interims, no problems, no FIN or RST
@@ -255,7 +259,7 @@ class ExchangeRecord:
     # by callgrind). ``tests/observe/test_perf_journal_entry.py`` holds the two equal.
 
     def _is_plain(self) -> bool:
-        return self._rare is None and self.request is not None and not self.interims and not self.problems and self.first_body_at is None
+        return self._rare is None and self.request is not None  # no body, interims, problems, events ... (all rare)
 
     def _expects_continue(self) -> bool:
         return last_expect(self.request.raw_headers).strip().lower() == "100-continue"

@@ -85,8 +85,7 @@ def records(draw) -> ExchangeRecord:
     record.behaviour = draw(st.one_of(st.none(), text))
     record.head_started_at = draw(st.one_of(st.none(), times))
     record.head_at = draw(st.one_of(st.none(), times))
-    record.body_sha256 = draw(st.sampled_from([None, EMPTY_BODY_SHA256]))
-    record.body_complete = draw(st.booleans())
+    record.body_sha256 = draw(st.sampled_from([None, EMPTY_BODY_SHA256]))  # None: the body is not complete
     if draw(st.booleans()):
         record.final_status, record.final_at = draw(st.integers(100, 599)), draw(st.one_of(st.none(), times))
         record.body_at_final = 0
