@@ -168,7 +168,7 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
             if self.hanging == "until data":
                 self._cancel_step_timer()
                 self._hang_over()
-        else:
+        elif self.record is not None:  # a head has begun, perhaps (the rest is _watch_head's to judge)
             self._watch_head()
 
     def readConnectionLost(self) -> None:
@@ -190,9 +190,9 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
 
     def _begin_record(self, at: float | None = None) -> None:
         """A record for the next exchange (``at``: when its first byte came, if earlier than now)."""
-        self.record = self._new_record(0)
+        record = self.record = ExchangeRecord(self.connection_id, 0, self.peer, self.accepted_at, self.clock)
         if self.reader.in_head:
-            self.record.head_started(at)
+            record.head_started(at)
 
     def _new_record(self, request_id: int) -> ExchangeRecord:
         return ExchangeRecord(self.connection_id, request_id, self.peer, self.accepted_at, self.clock)
@@ -212,7 +212,7 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
     def _handle(self, events) -> None:
         for event in events:
             if isinstance(event, HeadReceived):
-                self._set_deadline(None)
+                self.deadline = None  # no idle or head deadline while the exchange runs
                 self._begin_exchange(event.request)
             elif isinstance(event, BodyReceived):
                 self._body_arrived(event.data)

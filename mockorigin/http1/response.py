@@ -66,9 +66,9 @@ class Response:
         self.headers = fixed.headers
         self.connection_tokens = fixed.connection_tokens
         self.chunked = self.ended = False
-        self.declared_length = fixed.declared_length
-        self.body_sent = 0 if self.head_only else len(fixed.body)
-        self._update_completeness()
+        declared = self.declared_length = fixed.declared_length
+        body_sent = self.body_sent = 0 if self.head_only else len(fixed.body)
+        self.complete = self.head_only or fixed.status in (204, 304) or (declared is not None and body_sent == declared)  # as _update_completeness
         return fixed.message(now, self.head_only)
 
     def body(self, command: c.BodyBytes) -> bytes:

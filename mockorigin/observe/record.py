@@ -149,10 +149,10 @@ class ExchangeRecord:
 
     def head_started(self, at: float | None = None) -> None:
         if self.head_started_at is None:
-            self.head_started_at = self._elapsed() if at is None else at
+            self.head_started_at = self._clock.seconds() - self._accepted_at if at is None else at
 
     def head(self, request, behaviour: str | None) -> None:
-        self.head_at = self._elapsed()
+        self.head_at = self._clock.seconds() - self._accepted_at
         self.behaviour = behaviour
         self.request = request
 
@@ -187,7 +187,7 @@ class ExchangeRecord:
 
     def final(self, status: int) -> None:
         self.final_status = status
-        self.final_at = self._elapsed()
+        self.final_at = self._clock.seconds() - self._accepted_at
         self.body_at_final = self.body_length
 
     def problem(self, text: str) -> None:
@@ -222,7 +222,7 @@ class ExchangeRecord:
         ``kept``: the exchange completed and the connection stays open for the next request.
         """
         if self.ended_how is None:
-            self.ended_how, self.ended_stage, self.ended_at, self.ended_kept = how, stage, self._elapsed(), kept
+            self.ended_how, self.ended_stage, self.ended_at, self.ended_kept = how, stage, self._clock.seconds() - self._accepted_at, kept
 
     def client_left_at(self) -> float | None:
         """When the client first closed or reset, if it did."""
