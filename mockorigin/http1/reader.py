@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-import h11
+from typing import TYPE_CHECKING
 
 from mockorigin.http1.head import HeadError, parse
 from mockorigin.interpreter.request import Request
 from mockorigin.limits import ConnectionLimits
+
+if TYPE_CHECKING:  # pragma: no cover
+    import h11  # imported when a chunked body comes: it is not needed before listening (bench (d))
 
 __all__ = ["BadRequest", "BodyComplete", "BodyCutShort", "BodyReceived", "HeadReceived", "RequestReader"]
 
@@ -255,6 +257,8 @@ class RequestReader:
         return [BodyReceived(data[:remaining]), BodyComplete()]
 
     def _start_chunked(self, request: Request, head: bytes) -> list[Event]:
+        import h11
+
         connection = h11.Connection(h11.SERVER, max_incomplete_event_size=self.limits.max_head + 1024)
         connection.receive_data(head)
         try:
@@ -271,6 +275,8 @@ class RequestReader:
         return events + self._chunked_events()
 
     def _chunked_events(self) -> list[Event]:
+        import h11
+
         assert self._h11 is not None
         events: list[Event] = []
         while True:
