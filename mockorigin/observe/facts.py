@@ -41,6 +41,6 @@ def last_expect(raw_headers: list[tuple[str, str]]) -> str:
     """The last Expect field's value ("" if none), read from the headers as sent: building the
     header dict for this one question cost more than the rest of the facts."""
     for name, value in reversed(raw_headers):
-        if name.lower() == "expect":
+        if len(name) == 6 and name.lower() == "expect":
             return value
     return ""

@@ -244,12 +244,14 @@ class ExchangeRecord:
         return entry
 
     def json_line(self) -> bytes:
-        """The entry as one JSON line, newline included: ``orjson.dumps(self.entry(keep=False))``."""
-        if self._is_plain():  # (so not yet read from the ring) its facts and empty lists go in as constant fragments of JSON
+        """The entry as one JSON line, newline included, as ``orjson.dumps(self.entry(keep=False))``
+        gives it: made from the record itself, never from an entry kept for the ring (whoever
+        read that may have changed it)."""
+        if self._is_plain():  # its facts and empty lists go in as constant fragments of JSON
             entry = self._plain_entry(_PLAIN_FACTS_JSON[self._expects_continue()], _EMPTY_LIST_JSON, _EMPTY_LIST_JSON, _EMPTY_LIST_JSON, self.request.raw_headers)
-            entry["seq"] = self.seq
         else:
-            entry = self.entry(keep=False)
+            entry = self._full_entry()
+        entry["seq"] = self.seq
         return orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE)
 
     # The commonest exchange (a request with no body, no interims, no problems, no FIN or RST
