@@ -50,6 +50,44 @@ _ENDED_FIRST = {  # how a connection ended -> what happened to the requests stil
 _DEADLINE_KINDS = {"_idle_timeout": "idle", "_head_timeout": "head", "_body_window_over": "body", "_hang_cut": "hang cut", "_lose_connection": "linger"}
 _OUTBOX_LIMIT = 64 * 1024  # Twisted's own buffer size: past it, flow control must see the bytes
 _NO_PAUSES: frozenset[str] = frozenset()  # shared: most connections never pause reading
+_ONLY = {why: frozenset({why}) for why in ("hang", "buffer")}  # ... and those that do, for one reason, share these (216 bytes each)
+
+
+class _Aside:
+    """What a connection needs only while a body is awaited, a write waits, or once it is ending: kept
+    apart, and made on first use, so that a waiting connection holds one slot for it all."""
+
+    __slots__ = ("blocked_on_write", "lingering", "body_window_from", "late_bytes", "late_at", "fin_at", "server_end")
+
+    def __init__(self):
+        self.blocked_on_write = False
+        self.lingering: float | None = None
+        self.body_window_from = 0
+        self.late_bytes: bytearray | None = None
+        self.late_at: float | None = None
+        self.fin_at: float | None = None
+        self.server_end: tuple[str, float, str] | None = None
+
+
+_ASIDE_DEFAULTS = {name: getattr(_Aside(), name) for name in _Aside.__slots__}
+
+
+def _aside_field(name: str) -> property:
+    default = _ASIDE_DEFAULTS[name]
+
+    def get(protocol: OriginProtocol):
+        aside = protocol._aside
+        return default if aside is None else getattr(aside, name)
+
+    def put(protocol: OriginProtocol, value) -> None:
+        aside = protocol._aside
+        if aside is None:
+            if value is default:
+                return
+            aside = protocol._aside = _Aside()
+        setattr(aside, name, value)
+
+    return property(get, put)
 
 
 @implementer(IPushProducer, IHalfCloseableProtocol)
@@ -59,11 +97,18 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
     __slots__ = (
         "transport", "connected", "factory",  # Protocol's own attributes: slotted too, so no instance needs a __dict__
         "clock", "limits", "connection_id", "accepted_at", "peer", "reader", "record", "exchange", "script", "response",
-        "requests", "step_timer", "deadline_slot", "awaiting_body", "write_paused", "blocked_on_write", "read_pauses", "read_closed",
-        "draining", "ended_by_server", "hanging", "deadline", "lingering", "ws", "outbox", "body_window_from",
-        "pipelined_at", "late_bytes", "late_at", "fin_at", "server_end",
+        "requests", "step_timer", "deadline_slot", "awaiting_body", "write_paused", "read_pauses", "read_closed",
+        "draining", "ended_by_server", "hanging", "deadline", "deadline_action", "ws", "outbox", "pipelined_at", "_aside",
     )
     factory: OriginFactory
+
+    blocked_on_write = _aside_field("blocked_on_write")  # a script waits for the client to read (Twisted's buffer is full)
+    lingering = _aside_field("lingering")  # when lingering must end, at the latest
+    body_window_from = _aside_field("body_window_from")  # body bytes when the current minimum-rate window began
+    late_bytes = _aside_field("late_bytes")  # what the client sent after the server closed its side (bounded)
+    late_at = _aside_field("late_at")  # ... and when it began
+    fin_at = _aside_field("fin_at")  # when the client's FIN came, if between requests
+    server_end = _aside_field("server_end")  # (FIN or RST, when, why) if the server ended it between requests
 
     def connectionMade(self) -> None:
         factory = self.factory
@@ -83,22 +128,17 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
         self.deadline_slot: int | None = None  # where the factory's Deadlines files this connection
         self.awaiting_body: int | None | bool = False  # False: not waiting; None: whole body; N: bytes
         self.write_paused = False
-        self.blocked_on_write = False
         self.read_pauses: frozenset[str] | set[str] = _NO_PAUSES
-        self.deadline: tuple[float, Callable[[], None]] | None = None
+        self.deadline: float | None = None  # when the coarse deadline falls due (None: there is none) ...
+        self.deadline_action: Callable | None = None  # ... and what then: a method's function, shared by every connection
         self.read_closed = False
         self.draining = False
         self.ended_by_server: str | None = None
         self.hanging = False
-        self.lingering: float | None = None  # when lingering must end, at the latest
+        self._aside: _Aside | None = None
         self.ws = None  # a websocket.mode.WebSocketMode, once a script upgrades the connection
         self.outbox: bytearray | None = None  # a timed run's bytes, sent at once when it stops (see _step_timer_fired)
-        self.body_window_from = 0  # body bytes when the current minimum-rate window began
         self.pipelined_at: float | None = None  # when bytes of a next request began to wait behind the running exchange
-        self.late_bytes: bytearray | None = None  # what the client sent after the server closed its side (bounded)
-        self.late_at: float | None = None  # ... and when it began
-        self.fin_at: float | None = None  # when the client's FIN came, if between requests
-        self.server_end: tuple[str, float, str] | None = None  # (FIN or RST, when, why) if the server ended it between requests
         factory.connections.add(self)
         try:
             self.transport.setTcpNoDelay(True)  # 1xx and drips must leave as written
@@ -129,7 +169,7 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
             if waiting_for_data and self.hanging == "until data":
                 self._cancel_step_timer()
                 self._hang_over()
-        else:
+        elif self.record is not None:  # a head has begun, perhaps (the rest is _watch_head's to judge)
             self._watch_head()
 
     def readConnectionLost(self) -> None:
@@ -151,12 +191,12 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
 
     def _begin_record(self, at: float | None = None) -> None:
         """A record for the next exchange (``at``: when its first byte came, if earlier than now)."""
-        self.record = self._new_record(0)
+        record = self.record = self._new_record(0)  # OriginH1's adds the TLS facts
         if self.reader.in_head:
-            self.record.head_started(at)
+            record.head_started(at)
 
     def _new_record(self, request_id: int) -> ExchangeRecord:
-        return ExchangeRecord(self.connection_id, request_id, self.peer, self.accepted_at, self.clock.seconds)
+        return ExchangeRecord(self.connection_id, request_id, self.peer, self.accepted_at, self.clock)
 
     def _watch_head(self) -> None:
         """A head has begun and not ended: it must end within the head deadline of its
@@ -166,7 +206,7 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
             and self.exchange is None
             and self.ended_by_server is None
             and self.reader.in_head
-            and (self.deadline is None or self.deadline[1] != self._head_timeout)
+            and (self.deadline is None or self.deadline_action is not OriginProtocol._head_timeout)
         ):
             self._set_deadline(self.limits.head_deadline, self._head_timeout)  # the head began in this turn of the reactor
 
@@ -176,7 +216,7 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
             if self.reader.generation != generation:
                 return  # the reader gave these bytes back to be read again (a skipped body)
             if isinstance(event, HeadReceived):
-                self._set_deadline(None)
+                self.deadline = None  # no idle or head deadline while the exchange runs
                 self._begin_exchange(event.request)
             elif isinstance(event, BodyReceived):
                 self._body_arrived(event.data)
@@ -237,7 +277,7 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
         """Where this connection stands and what it waits for, for the control API (and the
         stress suite, which checks that nothing is left waiting)."""
         exchange, deadline, step = self.exchange, self.deadline, self.step_timer
-        kind = None if deadline is None else getattr(deadline[1], "__name__", "?")
+        kind = None if deadline is None else getattr(self.deadline_action, "__name__", "?")
         return {
             "connection": self.connection_id,
             "client": self.peer,
@@ -247,7 +287,7 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
             "behaviour": self.record.behaviour if self.record is not None else None,
             "request": None if exchange is None else f"{exchange.request.method} {exchange.request.target}",
             "request_id": None if exchange is None else exchange.request_id,
-            "deadline": None if deadline is None else {"kind": _DEADLINE_KINDS.get(kind, kind), "in": round(deadline[0] - now, 3)},
+            "deadline": None if deadline is None else {"kind": _DEADLINE_KINDS.get(kind, kind), "in": round(deadline - now, 3)},
             "step_timer": step is not None and step.active(),
             "waiting_for_client_to_read": self.blocked_on_write,
             "reading_paused": sorted(self.read_pauses),
@@ -292,7 +332,9 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
     def _pause_reading(self, why: str) -> None:
         if not self.read_pauses:
             self.transport.pauseProducing()
-        self.read_pauses = self.read_pauses | {why}
+            self.read_pauses = _ONLY.get(why) or frozenset({why})
+        elif why not in self.read_pauses:
+            self.read_pauses = self.read_pauses | {why}
 
     def _resume_reading(self, why: str) -> None:
         if why in self.read_pauses:
@@ -304,23 +346,25 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
 
     def _set_deadline(self, seconds: float | None, action: Callable[[], None] | None = None) -> None:
         """The idle, head, body, linger and hang-cut limits: one applies at a time, kept
-        coarsely by the factory's ``Deadlines`` (see there why)."""
+        coarsely by the factory's ``Deadlines`` (see there why). ``action``: a method of
+        this connection; its function is kept, not the bound method (nor a tuple of the
+        two), so a waiting connection holds no object for its deadline but the time."""
         if seconds is None or action is None:
             self.deadline = None
             return
-        at = self.clock.seconds() + seconds
-        self.deadline = (at, action)
+        at = self.deadline = self.clock.seconds() + seconds
+        self.deadline_action = action.__func__  # type: ignore[attr-defined]
         self.factory.deadlines.watch(self, at)
 
     def deadline_reached(self, now: float) -> None:
-        if self.deadline is None:
+        at = self.deadline
+        if at is None:
             return
-        at, action = self.deadline
         if at > now + 1e-6:
             self.factory.deadlines.watch(self, at)
         else:
             self.deadline = None
-            action()
+            self.deadline_action(self)  # type: ignore[misc]
 
     def _start_step_timer(self, seconds: float, action: Callable[[], None]) -> None:
         self._cancel_step_timer()

@@ -15,10 +15,11 @@ from mockorigin.interpreter.headers import add_date_and_server, header_value, ht
 
 _DATE_MARK = "\rDATE\r"  # cannot occur elsewhere in a head: no value, name or reason may hold a CR, and each line's CR is followed by LF
 _CACHE_KEY = "http/1.1"
+_KEPT_WHOLE = 16 * 1024  # a message up to this size is kept with its Date, for the rest of the second
 
 
 class FixedResponse:
-    __slots__ = ("status", "headers", "connection_tokens", "declared_length", "before_date", "after_date", "body")
+    __slots__ = ("status", "headers", "connection_tokens", "declared_length", "before_date", "after_date", "body", "_second")
 
     def __init__(self, status: int, reason: str | None, headers: list[tuple[str, str]], body: bytes):
         head = wire.status_line(status, reason) + wire.header_block(headers)
@@ -31,6 +32,7 @@ class FixedResponse:
         self.before_date = before
         self.after_date = after if mark else None  # None: the script set its own Date, or none
         self.body = body
+        self._second: tuple[int, bytes, bytes] = (-1, b"", b"")  # a second, and the head and message with its Date
 
     def head(self, now: float) -> bytes:
         if self.after_date is None:
@@ -38,8 +40,14 @@ class FixedResponse:
         return self.before_date + http_date(now).encode() + self.after_date
 
     def message(self, now: float, head_only: bool) -> bytes:
-        """What goes on the wire: the head with ``now``'s Date, and the body unless ``head_only`` (HEAD)."""
-        return self.head(now) if head_only else self.head(now) + self.body
+        """What goes on the wire: the head with ``now``'s Date, and the body unless ``head_only`` (HEAD).
+        Both are made once a second (the Date changes no more often); a large body is not kept twice."""
+        second, head, message = self._second
+        if second != int(now):
+            head = self.head(now)
+            message = head + self.body if len(self.body) <= _KEPT_WHOLE else b""
+            self._second = (int(now), head, message)
+        return head if head_only else message or head + self.body
 
 
 def fixed_response(step: model.Respond) -> FixedResponse | None:

@@ -56,12 +56,14 @@ Event = HeadReceived | BodyReceived | BodyComplete | BodyCutShort | BadRequest
 
 
 class RequestReader:
+    __slots__ = ("limits", "_buffer", "_progress", "_remaining", "_chunks", "_body_raw", "generation", "_state")  # one per connection
+
     def __init__(self, limits: ConnectionLimits | None = None):
         self.limits = limits or ConnectionLimits()
-        self._buffer = bytearray()
-        self._searched = 0  # where to look for the end of the head: what was searched is not searched again
-        self._scanned = 0  # where the head's first line not yet checked against the size limits begins
-        self._lines = 0  # lines of the head checked so far
+        self._buffer: bytes | bytearray = _NOTHING  # a bytearray while it holds something
+        # In a head not yet whole: where to look for its end (what was searched is not searched again),
+        # where its first line not yet checked against the size limits begins, and how many were checked.
+        self._progress: tuple[int, int, int] = _START
         self._remaining = 0  # body bytes still to come (Content-Length framing)
         self._chunks: ChunkedBody | None = None  # chunked framing
         self._body_raw: bytearray | None | bool = None  # the current body's bytes as read (False: too many to keep)
@@ -84,13 +86,23 @@ class RequestReader:
     def feed(self, data: bytes) -> list[Event]:
         state = self._state
         if state == "head":
-            self._buffer += data
+            if not self._buffer:  # the commonest case: a head that arrives whole, in one read
+                events = self._whole_head(data)
+                if events is not None:
+                    return events
+            self._hold(data)
             return self._try_head()
         if state == "body":
             return self._body(data)
         if state == "done":
-            self._buffer += data
+            self._hold(data)
         return []
+
+    def _hold(self, data: bytes) -> None:
+        if self._buffer:
+            self._buffer += data
+        elif data:
+            self._buffer = bytearray(data)
 
     def connection_closed(self) -> list[Event]:
         """The client half-closed: an incomplete body will not be completed. That is the
@@ -114,7 +126,7 @@ class RequestReader:
         if self._state not in ("body", "done") or self._body_raw is False:
             return False
         if self._body_raw:
-            self._buffer[0:0] = self._body_raw
+            self._buffer = self._body_raw + self._buffer
         self._body_raw = None
         self._state = "done"
         self._remaining = 0
@@ -125,7 +137,7 @@ class RequestReader:
     def take_buffered(self) -> bytes:
         """Hand over the bytes after the request (a protocol switch) and stop reading HTTP."""
         data = bytes(self._buffer)
-        self._buffer.clear()
+        self._buffer = _NOTHING
         self._state = "failed"
         return data
 
@@ -146,8 +158,8 @@ class RequestReader:
         if buffer[:1] in (b"\r", b"\n"):  # empty lines before a request are ignored (RFC 9112 §2.2)
             while buffer[:2] == b"\r\n" or buffer[:1] == b"\n":
                 del buffer[: 2 if buffer[:1] == b"\r" else 1]
-            self._searched = self._scanned = self._lines = 0
-        blank_line = _BLANK_LINE.search(buffer, self._searched)
+            self._progress = _START
+        blank_line = _BLANK_LINE.search(buffer, self._progress[0])
         if blank_line is None:
             problem = self._limit_problem(len(buffer), len(buffer))
         else:
@@ -155,12 +167,34 @@ class RequestReader:
         if problem is not None:
             return self._fail(*problem)
         if blank_line is None:
-            self._searched = max(0, len(buffer) - 2)  # a head sent byte by byte is not searched again and again
+            _, scanned, lines = self._progress
+            self._progress = (max(0, len(buffer) - 2), scanned, lines)  # a head sent byte by byte is not searched again and again
             return []
-        self._searched = self._scanned = self._lines = 0
+        self._progress = _START
         start, end = blank_line.span()
         section = bytes(buffer[: start - 1 if buffer[start - 1 : start] == b"\r" else start])
         del buffer[:end]
+        if not buffer:
+            self._buffer = _NOTHING
+        return self._head(section)
+
+    def _whole_head(self, data: bytes) -> list[Event] | None:
+        """``_try_head`` for a read that begins a head with nothing buffered, when it holds the
+        whole head and no limit can be near: read from ``data`` as it is, without copying it
+        into the buffer and out again. None: the general path must see it."""
+        blank_line = _BLANK_LINE.search(data)
+        if blank_line is None or data[0] in _CR_LF:  # not whole, or empty lines before it
+            return None
+        start, end = blank_line.span()
+        limits = self.limits
+        if end > limits.max_request_line or end > limits.max_header_line or end > limits.max_head or data.count(b"\n", 0, start + 1) > limits.max_headers:
+            return None  # a long head: its limits are judged line by line
+        if end < len(data):
+            self._hold(data[end:])
+        return self._head(data[: start - 1 if data[start - 1] == 13 else start])
+
+    def _head(self, section: bytes) -> list[Event]:
+        """A whole head (without its blank line) has been taken from the buffer: parse it."""
         try:
             request = parse(section)
         except HeadError as error:
@@ -174,9 +208,9 @@ class RequestReader:
         self._state = "body"
         self._remaining = request.content_length
         events: list[Event] = [HeadReceived(request)]
-        if buffer:
-            rest = bytes(buffer)
-            buffer.clear()
+        if self._buffer:
+            rest = bytes(self._buffer)
+            self._buffer = _NOTHING
             events += self._body(rest)
         return events
 
@@ -187,10 +221,10 @@ class RequestReader:
         ``total``: the head's size so far, blank line included. Lines already checked are not
         checked again, so a head sent a byte at a time costs no more than one sent whole."""
         buffer, limits = self._buffer, self.limits
-        if complete and self._scanned == 0 and total <= min(limits.max_request_line, limits.max_header_line, limits.max_head):
+        searched, position, line = self._progress
+        if complete and position == 0 and total <= min(limits.max_request_line, limits.max_header_line, limits.max_head):
             if buffer.count(b"\n", 0, end) <= limits.max_headers:
                 return None  # the common case, a short head sent whole: no line can be too long
-        position, line = self._scanned, self._lines
         crossed: tuple[int, int, str] | None = None  # (offset of the byte that crossed a limit, status, reason)
         while position < end:
             newline = buffer.find(b"\n", position, end)
@@ -209,7 +243,7 @@ class RequestReader:
                 break
             line += 1
             position = newline + 1
-        self._scanned, self._lines = position, line
+        self._progress = (searched, position, line)
         if total > limits.max_head and (crossed is None or limits.max_head + 1 < crossed[0]):
             return 431, "request head too large"
         return None if crossed is None else (crossed[1], crossed[2])
@@ -243,14 +277,14 @@ class RequestReader:
             return [BodyReceived(data)]
         self._state = "done"
         self._remaining = 0
-        self._buffer += data[remaining:]
+        self._hold(data[remaining:])
         return [BodyReceived(data[:remaining]), BodyComplete()]
 
     def _start_chunked(self, request: Request) -> list[Event]:
         self._chunks = ChunkedBody(self.limits.max_header_line, self.limits.max_head)
         self._state = "body"
         rest = bytes(self._buffer)
-        self._buffer.clear()
+        self._buffer = _NOTHING
         return [HeadReceived(request), *self._body(rest)]
 
     def _chunked(self, data: bytes) -> list[Event]:
@@ -262,14 +296,17 @@ class RequestReader:
             events.append(BodyComplete(trailers))
             self._state = "done"
             self._chunks = None
-            self._buffer += leftover
+            self._hold(leftover)
         return events
 
     def _fail(self, status: int, reason: str) -> list[Event]:
         self._state = "failed"
-        self._buffer.clear()
+        self._buffer = _NOTHING
         self._chunks = None
         return [BadRequest(status, reason)]
 
 
 _BLANK_LINE = re.compile(rb"\n\r?\n")  # the end of a head, as h11 finds it
+_CR_LF = (13, 10)
+_START = (0, 0, 0)
+_NOTHING = b""  # what an empty buffer is: no bytearray per waiting connection

@@ -14,6 +14,7 @@ from mockorigin.interpreter import commands as c
 from mockorigin.interpreter.headers import header_value
 from mockorigin.interpreter.request import Request
 
+_NO_TOKENS: frozenset[str] = frozenset()  # shared: ``frozenset()`` is a new 216-byte object each time
 
 class Response:
     __slots__ = (
@@ -32,7 +33,7 @@ class Response:
         self.raw = False  # the script wrote raw bytes: framing unknown
         self.interims: tuple[int, ...] = ()  # statuses of the 1xx sent
         self.withheld = 0  # interims not sent because the client speaks HTTP/1.0
-        self.connection_tokens: frozenset[str] = frozenset()  # of the final head's Connection fields
+        self.connection_tokens = _NO_TOKENS  # of the final head's Connection fields
         self.head_only = head_only  # a response to HEAD: it never has a body
         self.unread_body: str | None = None  # the script's word on a body it did not read: close, discard or skip
 
@@ -50,7 +51,7 @@ class Response:
             wire.add_framing(headers, command.status, command.chunked, command.length)
         self.final_status = command.status
         self.headers = headers
-        self.connection_tokens = wire.connection_tokens(headers)
+        self.connection_tokens = wire.connection_tokens(headers) or _NO_TOKENS
         self.chunked = command.chunked
         declared = header_value(headers, "content-length")
         self.declared_length = int(declared) if declared and declared.strip().isdigit() else None
@@ -65,9 +66,9 @@ class Response:
         self.headers = fixed.headers
         self.connection_tokens = fixed.connection_tokens
         self.chunked = self.ended = False
-        self.declared_length = fixed.declared_length
-        self.body_sent = 0 if self.head_only else len(fixed.body)
-        self._update_completeness()
+        declared = self.declared_length = fixed.declared_length
+        body_sent = self.body_sent = 0 if self.head_only else len(fixed.body)
+        self.complete = self.head_only or fixed.status in (204, 304) or (declared is not None and body_sent == declared)  # as _update_completeness
         return fixed.message(now, self.head_only)
 
     def body(self, command: c.BodyBytes) -> bytes:
@@ -113,7 +114,7 @@ def reuse_allowed(request: Request, response_tokens: frozenset[str]) -> bool:
 
 
 def why_not_reused(request: Request, response_tokens: frozenset[str]) -> str | None:
-    request_tokens = wire.options(request.connection) if request.connection else frozenset()
+    request_tokens = wire.options(request.connection) if request.connection else _NO_TOKENS
     if "close" in request_tokens:
         return "the request said Connection: close"
     if "close" in response_tokens:

@@ -233,6 +233,11 @@ class ExchangeRunner:
             self._start_step_timer(command.seconds, self._hang_over)
         else:
             self._set_deadline(self.limits.max_hang, self._hang_cut)
+            if not command.until_data:  # nothing resumes this script (only a cut or the client ends it): its frames go now
+                self.script.close()
+                self.script = None
+                if self.response.final_status is None:  # and a response not begun reads as none (see _refuse)
+                    self.response = None
         return False
 
     def _hang_over(self) -> None:

@@ -134,7 +134,7 @@ class H2OriginProtocol(H2Ending, Protocol):
         stream_id = event.stream_id
         self.highest_stream = max(self.highest_stream, stream_id)
         self.deadline = None
-        record = ExchangeRecord(self.connection_id, self.factory.state.next_request_id(), self.peer, self.accepted_at, self.clock.seconds)
+        record = ExchangeRecord(self.connection_id, self.factory.state.next_request_id(), self.peer, self.accepted_at, self.clock)
         record.protocol, record.tls = self.name, self.tls
         record.head_started()
         request = request_from(event.headers, event.stream_ended is not None)

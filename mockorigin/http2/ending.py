@@ -19,7 +19,7 @@ class H2Ending:
     """The part of ``H2OriginProtocol`` that ends connections (its state is set there)."""
 
     def _journal_connection(self, how: str, reset: bool) -> None:
-        record = ExchangeRecord(self.connection_id, 0, self.peer, self.accepted_at, self.clock.seconds)
+        record = ExchangeRecord(self.connection_id, 0, self.peer, self.accepted_at, self.clock)
         record.protocol, record.tls = self.name, self.tls
         record.h2 = {"stream": None, "ended": how, "client_settings": dict(self.client_settings), "window_updates": {"stream": 0, "connection": self.window_updates},
                      "refused": None, "retry_of": None, "client_goaway": self.client_goaway}

@@ -16,18 +16,41 @@ NO_QUERY: Mapping[str, list[str]] = MappingProxyType({})  # shared, so read-only
 EMPTY_BODY_SHA256 = hashlib.sha256().hexdigest()
 
 
-@dataclass(slots=True)  # not frozen: built per request, and frozen ones cost four times as much
+@dataclass(slots=True, init=False)  # not frozen: built per request, and frozen ones cost four times as much
 class Request:
     method: str
     target: str
     version: str
     raw_headers: list[tuple[str, str]]  # as sent: original case and order
-    path: str = ""
-    query: Mapping[str, list[str]] = field(default_factory=lambda: NO_QUERY)  # parsed only when there is one
-    content_length: int = 0  # of the body; 0 with Transfer-Encoding
-    chunked: bool = False
-    connection: str = ""  # the Connection fields' values, joined: read on every request, for persistence
-    _headers: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
+    path: str
+    query: Mapping[str, list[str]]  # parsed only when there is one
+    content_length: int  # of the body; 0 with Transfer-Encoding
+    chunked: bool
+    connection: str  # the Connection fields' values, joined: read on every request, for persistence
+    _headers: dict[str, list[str]] | None = field(repr=False, compare=False)
+
+    def __init__(
+        self,
+        method: str,
+        target: str,
+        version: str,
+        raw_headers: list[tuple[str, str]],
+        path: str = "",
+        query: Mapping[str, list[str]] = NO_QUERY,  # shared and read-only: a default_factory would be a call per request
+        content_length: int = 0,
+        chunked: bool = False,
+        connection: str = "",
+    ):
+        self.method = method
+        self.target = target
+        self.version = version
+        self.raw_headers = raw_headers
+        self.path = path
+        self.query = query
+        self.content_length = content_length
+        self.chunked = chunked
+        self.connection = connection
+        self._headers = None
 
     @property
     def headers(self) -> dict[str, list[str]]:
@@ -59,7 +82,7 @@ class Body:
 
     def __init__(self, keep: int):
         self.length = 0
-        self.prefix = bytearray()
+        self.prefix: bytes | bytearray = b""  # a bytearray once there is a byte to keep
         self.complete = False
         self._keep = keep
         self._hash = None  # created with the first byte: most requests have no body
@@ -71,6 +94,8 @@ class Body:
         self._hash.update(data)
         room = self._keep - len(self.prefix)
         if room > 0:
+            if not self.prefix:  # most bodies are empty: no bytearray for them
+                self.prefix = bytearray()
             self.prefix += data[:room]
 
     @property

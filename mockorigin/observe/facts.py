@@ -11,7 +11,7 @@ from __future__ import annotations
 def client_facts(record, head: float | None, first_body: float | None, interims: list[dict], final_after_client_left: bool) -> dict:
     """``head``, ``first_body`` and each interim's ``at``: as journaled (from the request's start)."""
     request = record.request
-    expect = request is not None and _last_expect(request.raw_headers).strip().lower() == "100-continue"
+    expect = request is not None and last_expect(request.raw_headers).strip().lower() == "100-continue"
     length = record.body_length
     after_final = 0 if record.body_at_final is None else length - record.body_at_final
     continues = [i["at"] for i in interims if i["status"] == 100]
@@ -37,10 +37,28 @@ def client_facts(record, head: float | None, first_body: float | None, interims:
     }
 
 
-def _last_expect(raw_headers: list[tuple[str, str]]) -> str:
+def last_expect(raw_headers: list[tuple[str, str]]) -> str:
     """The last Expect field's value ("" if none), read from the headers as sent: building the
     header dict for this one question cost more than the rest of the facts."""
     for name, value in reversed(raw_headers):
-        if name.lower() == "expect":
+        if len(name) == 6 and name.lower() == "expect":
             return value
     return ""
+
+
+def plain_facts(expect_continue: bool) -> dict:
+    """``client_facts`` of a request without body, interims or FIN and RST: only Expect tells them apart."""
+    return {
+        "expect_continue": expect_continue,
+        "continue_sent": False,
+        "sent_body_before_continue": False if expect_continue else None,
+        "body_bytes_before_continue": 0 if expect_continue else None,
+        "waited_for_continue": None,
+        "body_after_final_response": False,
+        "body_bytes_after_final_response": 0,
+        "next_request_instead_of_body": False,
+        "interims_before_close": None,
+        "interims_after_client_left": 0,
+        "reused_after_connection_close": False,
+        "response_said_close": False,
+    }

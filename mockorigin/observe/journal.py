@@ -5,6 +5,12 @@ connection lost, or never answered). It then goes to the ring, which keeps
 records and builds their JSON entries only when something reads them, and, when
 one is given, to a JSON-lines file (``journalfile.py``) and to listeners (the
 access log, the pytest handles).
+
+With a clock and no listener, the file's lines are made and written at the flush
+(at most ``flush_every`` after the first record waiting for one, or once 4,096 wait),
+one after another: a file flushed in bursts shows nothing sooner anyway, and made
+together they cost a quarter less than one at a time between requests (bench (e):
+0.66 -> 0.79 of the journal off, interleaved runs on this machine).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from twisted.logger import Logger
 from mockorigin.observe.record import ExchangeRecord
 
 log = Logger()
+_UNWRITTEN_MAX = 4096  # records waiting for their line: this many are written without waiting for the flush
 
 
 class Journal:
@@ -35,6 +42,7 @@ class Journal:
         self.clock = clock
         self.flush_every = flush_every
         self._flush_call = None
+        self._unwritten: list[ExchangeRecord] = []  # records whose line waits for the flush
         self._ring: deque[ExchangeRecord] = deque(maxlen=max(capacity, 1))
         self.sink = sink
         self.seq = 0
@@ -48,7 +56,7 @@ class Journal:
         return [record.entry() for record in self._ring]
 
     def add(self, record: ExchangeRecord) -> None:
-        """A finished record: kept in the ring, and formatted now only if a file or listener wants it."""
+        """A finished record: kept in the ring; its JSON is made now for listeners, for a file at the flush."""
         if self.capacity == 0 and self.sink is None and not self.listeners:
             return
         self.seq += 1
@@ -59,24 +67,40 @@ class Journal:
             self._ring.append(record)
         if self.sink is None and not self.listeners:
             return
-        entry = record.entry(keep=False)
+        if not self.listeners and self.clock is not None:
+            self._unwritten.append(record)  # its line is made and written with the others' at the flush
+            if self._flush_call is None:
+                self._flush_call = self.clock.callLater(self.flush_every, self.flush)
+            elif len(self._unwritten) >= _UNWRITTEN_MAX:
+                self._write_unwritten()
+            return
+        entry = record.entry(keep=False) if self.listeners else None  # without listeners, the file's line is written without one
         if self.sink is not None:
-            try:
-                self.sink.write(orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE))
-            except (OSError, ValueError) as error:
-                self._failed(error)
-            else:
-                if self.clock is None:
-                    self.flush()
-                elif self._flush_call is None:
-                    self._flush_call = self.clock.callLater(self.flush_every, self.flush)
+            self._write_unwritten()  # the file keeps the journal's order
+            self._write(record.json_line() if entry is None else orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE))
+            if self.clock is None:
+                self.flush()
+            elif self._flush_call is None:
+                self._flush_call = self.clock.callLater(self.flush_every, self.flush)
         for listener in list(self.listeners):
             listener(entry)
+
+    def _write(self, line: bytes) -> None:
+        try:
+            self.sink.write(line)  # type: ignore[union-attr]
+        except (OSError, ValueError) as error:
+            self._failed(error)
+
+    def _write_unwritten(self) -> None:
+        unwritten, self._unwritten = self._unwritten, []
+        for record in unwritten:
+            self._write(record.json_line())
 
     def flush(self) -> None:
         self._flush_call = None
         if self.sink is None:
             return
+        self._write_unwritten()
         try:
             self.sink.flush()
         except (OSError, ValueError) as error:

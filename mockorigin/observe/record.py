@@ -18,8 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-from mockorigin.observe.facts import client_facts
+import orjson
+
+from mockorigin.observe.facts import client_facts, last_expect, plain_facts
+
+if TYPE_CHECKING:  # pragma: no cover
+    from twisted.internet.interfaces import IReactorTime
 
 _ENDINGS = {  # how -> (who ended the connection, with what)
     "completed": ("server", "FIN"),
@@ -32,19 +38,72 @@ _ENDINGS = {  # how -> (who ended the connection, with what)
 WITHHELD_WHY = "HTTP/1.0 client (RFC 9110 §15.2)"
 
 
+class _Rare:
+    """What few exchanges have: kept apart so that a record (one per hanging connection,
+    ten thousand in the ring) holds one slot for all of them, not fifteen."""
+
+    __slots__ = (
+        "first_body_at", "last_body_at", "interims", "problems", "_entry", "withheld", "body_at_continue", "bytes_after_close", "response_said_close", "websocket",
+        "client_fin", "client_rst", "server_end", "unanswered", "next_request_instead_of_body", "protocol", "tls", "h2",
+    )
+
+    def __init__(self):
+        for name, default in _RARE_DEFAULTS.items():
+            setattr(self, name, default)
+
+
+_RARE_DEFAULTS: dict[str, object] = {
+    "first_body_at": None,  # when the first byte of the body came (most requests have none)
+    "last_body_at": None,
+    "interims": (),  # 1xx sent: (status, when); a list once there is one
+    "problems": (),  # a list once there is one
+    "_entry": None,  # the JSON-ready entry, once something has read it from the ring
+    "withheld": (),  # interims an HTTP/1.0 client may not get: (status, when); a list once there is one
+    "body_at_continue": None,  # body bytes received when the first 100 went out
+    "bytes_after_close": 0,  # bytes the client sent after the server decided to close
+    "response_said_close": False,
+    "websocket": None,  # frames and facts, once upgraded
+    "client_fin": None,  # (when, stage, order) the client's FIN arrived
+    "client_rst": None,  # (when, stage, order) the client's RST was seen
+    "server_end": None,  # (FIN or RST, when, stage, why, order)
+    "unanswered": None,  # why a request that arrived got no answer
+    "next_request_instead_of_body": False,  # after a final answer to Expect, the next request came, not the body
+    "protocol": "http/1.1",  # the ALPN name of the wire: http/1.1, h2 (over TLS) or h2c
+    "tls": None,  # the connection's TLS, if any (tls.transport.OriginTLS.summary)
+    "h2": None,  # an HTTP/2 stream's own facts (http2.streams)
+}
+
+
+def _rare_field(name: str) -> property:
+    """A record's attribute kept in its ``_Rare``, which is made only when a value other than the default is set."""
+    default = _RARE_DEFAULTS[name]
+
+    def get(record: ExchangeRecord):
+        rare = record._rare
+        return default if rare is None else getattr(rare, name)
+
+    def put(record: ExchangeRecord, value) -> None:
+        rare = record._rare
+        if rare is None:
+            if value is default or (type(value) is type(default) and value == default):
+                return
+            rare = record._rare = _Rare()
+        setattr(rare, name, value)
+
+    return property(get, put)
+
+
 class ExchangeRecord:
     """One request (or one connection that ended with no whole request)."""
 
     __slots__ = (
         "_clock", "_accepted_at", "id", "connection", "client", "behaviour", "request", "body_length",
-        "body_sha256", "body_complete", "head_started_at", "head_at", "first_body_at", "last_body_at",
-        "interims", "final_status", "final_at", "ended_how", "ended_stage", "ended_at", "ended_kept", "problems",
-        "body_at_continue", "body_at_final", "bytes_after_close", "response_said_close", "websocket", "seq", "_entry",
-        "withheld", "client_fin", "client_rst", "server_end", "unanswered", "next_request_instead_of_body",
-        "protocol", "tls", "h2",
+        "body_sha256", "head_started_at", "head_at",
+        "final_status", "final_at", "ended_how", "ended_stage", "ended_at", "ended_kept", "body_at_final", "seq", "_rare",
     )
 
-    def __init__(self, connection_id: int, request_id: int, peer: str, accepted_at: float, clock: Callable[[], float]):
+    def __init__(self, connection_id: int, request_id: int, peer: str, accepted_at: float, clock: IReactorTime):
+        """``clock``: the connection's (its ``seconds()`` is read; a bound method per record would cost 48 bytes)."""
         self._clock = clock
         self._accepted_at = accepted_at
         self.id = request_id
@@ -53,52 +112,53 @@ class ExchangeRecord:
         self.behaviour: str | None = None
         self.request = None
         self.body_length = 0
-        self.body_sha256: str | None = None
-        self.body_complete = False
+        self.body_sha256: str | None = None  # once the body is complete (see body_complete)
         self.head_started_at: float | None = None
         self.head_at: float | None = None
-        self.first_body_at: float | None = None
-        self.last_body_at: float | None = None
-        self.interims: list[tuple[int, float]] | tuple = ()  # (status, when); a list once there is one
-        self.withheld: list[tuple[int, float]] | tuple = ()  # interims an HTTP/1.0 client may not get
         self.final_status: int | None = None
         self.final_at: float | None = None
         self.ended_how: str | None = None
         self.ended_stage: str | None = None
         self.ended_at: float | None = None
         self.ended_kept = False
-        self.problems: list[str] | tuple = ()  # a list once there is one: most exchanges have none
-        self.body_at_continue: int | None = None  # body bytes received when the first 100 went out
-        self.body_at_final: int | None = None  # ... when the final response's head went out
-        self.bytes_after_close = 0  # bytes the client sent after the server decided to close
-        self.response_said_close = False
-        self.websocket: dict | None = None  # frames and facts, once upgraded
-        self.client_fin: tuple[float, str, int] | None = None  # (when, stage, order) the client's FIN arrived
-        self.client_rst: tuple[float, str, int] | None = None  # (when, stage, order) the client's RST was seen
-        self.server_end: tuple[str, float, str, str, int] | None = None  # (FIN or RST, when, stage, why, order)
-        self.unanswered: str | None = None  # why a request that arrived got no answer
-        self.next_request_instead_of_body = False  # after a final answer to Expect, the next request came, not the body
-        self.protocol: str | None = "http/1.1"  # the ALPN name of the wire: http/1.1, h2 (over TLS) or h2c
-        self.tls: dict | None = None  # the connection's TLS, if any (tls.transport.OriginTLS.summary)
-        self.h2: dict | None = None  # an HTTP/2 stream's own facts (http2.streams)
+        self.body_at_final: int | None = None  # body bytes received when the final response's head went out
         self.seq = 0  # set by the journal
-        self._entry: dict | None = None
+        self._rare: _Rare | None = None  # what few records have (see _RARE_DEFAULTS)
+
+    first_body_at = _rare_field("first_body_at")
+    last_body_at = _rare_field("last_body_at")
+    interims = _rare_field("interims")
+    problems = _rare_field("problems")
+    _entry = _rare_field("_entry")
+    withheld = _rare_field("withheld")
+    body_at_continue = _rare_field("body_at_continue")
+    bytes_after_close = _rare_field("bytes_after_close")
+    response_said_close = _rare_field("response_said_close")
+    websocket = _rare_field("websocket")
+    client_fin = _rare_field("client_fin")
+    client_rst = _rare_field("client_rst")
+    server_end = _rare_field("server_end")
+    unanswered = _rare_field("unanswered")
+    next_request_instead_of_body = _rare_field("next_request_instead_of_body")
+    protocol = _rare_field("protocol")
+    tls = _rare_field("tls")
+    h2 = _rare_field("h2")
 
     def now(self) -> float:
         """Seconds since the connection was accepted, to the microsecond."""
-        return round(self._clock() - self._accepted_at, 6)
+        return round(self._clock.seconds() - self._accepted_at, 6)
 
     def _elapsed(self) -> float:
-        return self._clock() - self._accepted_at
+        return self._clock.seconds() - self._accepted_at
 
     # --- what arrived ---------------------------------------------------------------
 
     def head_started(self, at: float | None = None) -> None:
         if self.head_started_at is None:
-            self.head_started_at = self._elapsed() if at is None else at
+            self.head_started_at = self._clock.seconds() - self._accepted_at if at is None else at
 
     def head(self, request, behaviour: str | None) -> None:
-        self.head_at = self._elapsed()
+        self.head_at = self._clock.seconds() - self._accepted_at
         self.behaviour = behaviour
         self.request = request
 
@@ -110,9 +170,12 @@ class ExchangeRecord:
             self.last_body_at = now
             self.body_length += length
 
+    @property
+    def body_complete(self) -> bool:
+        return self.body_sha256 is not None
+
     def body_complete_with(self, sha256: str) -> None:
         self.body_sha256 = sha256
-        self.body_complete = True
 
     # --- what went out ----------------------------------------------------------------
 
@@ -130,7 +193,7 @@ class ExchangeRecord:
 
     def final(self, status: int) -> None:
         self.final_status = status
-        self.final_at = self._elapsed()
+        self.final_at = self._clock.seconds() - self._accepted_at
         self.body_at_final = self.body_length
 
     def problem(self, text: str) -> None:
@@ -165,7 +228,7 @@ class ExchangeRecord:
         ``kept``: the exchange completed and the connection stays open for the next request.
         """
         if self.ended_how is None:
-            self.ended_how, self.ended_stage, self.ended_at, self.ended_kept = how, stage, self._elapsed(), kept
+            self.ended_how, self.ended_stage, self.ended_at, self.ended_kept = how, stage, self._clock.seconds() - self._accepted_at, kept
 
     def client_left_at(self) -> float | None:
         """When the client first closed or reset, if it did."""
@@ -186,7 +249,87 @@ class ExchangeRecord:
                 self._entry = entry
         return entry
 
+    def json_line(self) -> bytes:
+        """The entry as one JSON line, newline included, as ``orjson.dumps(self.entry(keep=False))``
+        gives it: made from the record itself, never from an entry kept for the ring (whoever
+        read that may have changed it)."""
+        if self._is_plain():  # its facts and empty lists go in as constant fragments of JSON
+            entry = self._plain_entry(_PLAIN_FACTS_JSON[self._expects_continue()], _EMPTY_LIST_JSON, _EMPTY_LIST_JSON, _EMPTY_LIST_JSON, self.request.raw_headers)
+        else:
+            entry = self._full_entry()
+        entry["seq"] = self.seq
+        return orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE)
+
+    # The commonest exchange (a request with no body, no interims, no problems, no FIN or RST
+    # of either side, not upgraded) has an entry whose facts and ending follow from a few
+    # fields: ``_plain_entry`` writes it down without working them out (the general
+    # ``_full_entry`` cost 60k instructions, against a whole keep-alive request's 145k,
+    # by callgrind). ``tests/observe/test_perf_journal_entry.py`` holds the two equal.
+
+    def _is_plain(self) -> bool:
+        return self._rare is None and self.request is not None  # no body, interims, problems, events ... (all rare)
+
+    def _expects_continue(self) -> bool:
+        return last_expect(self.request.raw_headers).strip().lower() == "100-continue"
+
+    def _plain_entry(self, facts, interims, withheld, problems, headers) -> dict:
+        """``facts``, the three empty lists and the headers: new objects for an entry that is kept or
+        handed to listeners; for the file's line, constant fragments of JSON and the request's own
+        list of tuples (which orjson writes as arrays, as it does lists)."""
+        request = self.request
+        head_started_at, final_status = self.head_started_at, self.final_status
+        start = head_started_at if head_started_at is not None else (self.head_at or 0.0)
+        by, signal = (None, None) if self.ended_kept else _ENDINGS.get(self.ended_how or "", (None, None))
+        return {
+            "id": self.id,
+            "kind": "request",
+            "connection": self.connection,
+            "client": self.client,
+            "behaviour": self.behaviour,
+            "started_at": wall_clock(self._accepted_at + start),
+            "connection_offset": round(start, 6),
+            "request": {
+                "method": request.method,
+                "target": request.target,
+                "version": request.version,
+                "headers": headers,
+                "body_length": self.body_length,
+                "body_sha256": self.body_sha256,
+                "body_complete": self.body_complete,
+            },
+            "times": {
+                "head_started": None if head_started_at is None else 0.0,  # x - x is 0.0 for any time x
+                "head": None if self.head_at is None else round(self.head_at - start, 6),
+                "first_body_byte": None,
+                "last_body_byte": None,
+            },
+            "interims": interims,
+            "interims_withheld": withheld,
+            "final": None if final_status is None else {"status": final_status, "at": None if self.final_at is None else round(self.final_at - start, 6)},
+            "unanswered": None,
+            "ended": {
+                "how": self.ended_how,
+                "by": by,
+                "signal": signal,
+                "stage": self.ended_stage,
+                "at": None if self.ended_at is None else round(self.ended_at - start, 6),
+                "client": None,
+                "server": None,
+            },
+            "problems": problems,
+            "websocket": None,
+            "protocol": "http/1.1",
+            "tls": None,
+            "h2": None,
+            "facts": facts,
+        }
+
     def _build(self) -> dict:
+        if self._is_plain():
+            return self._plain_entry(plain_facts(self._expects_continue()), [], [], [], list(map(list, self.request.raw_headers)))
+        return self._full_entry()
+
+    def _full_entry(self) -> dict:
         request = self.request
         start = self.head_started_at if self.head_started_at is not None else (self.head_at or 0.0)
 
@@ -251,6 +394,9 @@ class ExchangeRecord:
             at, _order, by, signal, stage, how = min(events)
         return {"how": how, "by": by, "signal": signal, "stage": stage, "at": rel(at), "client": client, "server": server}
 
+
+_PLAIN_FACTS_JSON = {expect: orjson.Fragment(orjson.dumps(plain_facts(expect))) for expect in (False, True)}
+_EMPTY_LIST_JSON = orjson.Fragment(b"[]")
 
 _wall_cache: tuple[int, str] = (-1, "")
 

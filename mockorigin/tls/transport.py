@@ -150,7 +150,7 @@ class OriginTLS(TLSMemoryBIOProtocol):
         origin = self.factory.origin
         peer = self.transport.getPeer() if self.transport is not None else None
         record = ExchangeRecord(
-            self.id_for_journal(), 0, f"{getattr(peer, 'host', '?')}:{getattr(peer, 'port', '?')}", self.accepted_at, origin.clock.seconds
+            self.id_for_journal(), 0, f"{getattr(peer, 'host', '?')}:{getattr(peer, 'port', '?')}", self.accepted_at, origin.clock
         )
         record.behaviour = self.handshake_behaviour
         record.protocol = None

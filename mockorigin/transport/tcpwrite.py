@@ -31,7 +31,8 @@ def write_now(transport, data: bytes) -> None:
         and not transport.disconnecting
         and not transport._writeDisconnected
         and not transport.TLS
-        and write_buffer_empty(transport)
+        and len(transport.dataBuffer) <= transport.offset  # write_buffer_empty, for a Server (which has these fields)
+        and not transport._tempDataLen
     ):
         try:
             sent = transport.socket.send(data)
