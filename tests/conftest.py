@@ -71,3 +71,18 @@ def server(tmp_path):
         if each.process.poll() is None:
             each.process.kill()
             each.process.wait()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shape_cache_of_this_run(tmp_path_factory):
+    """The cache of valid shapes (format/shapecache.py) lives in this run's temporary folder,
+    for the servers the tests start too: no test reads or fills the user's own."""
+    import os
+
+    before = os.environ.get("MOCKORIGIN_CACHE_DIR")
+    os.environ["MOCKORIGIN_CACHE_DIR"] = str(tmp_path_factory.mktemp("shape-cache"))
+    yield
+    if before is None:
+        del os.environ["MOCKORIGIN_CACHE_DIR"]
+    else:
+        os.environ["MOCKORIGIN_CACHE_DIR"] = before

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from importlib import resources
 
 from mockorigin.format import model
 from mockorigin.format.builder import Builder
 from mockorigin.format.shape import schema, shape_problems
+from mockorigin.format.shapecache import ShapeCache
 from mockorigin.format.yamlsource import Problem, parse_documents, read_file
 
 __all__ = ["LoadError", "catalogue_path", "check_set", "in_file_order", "load_paths", "load_text", "schema"]
@@ -21,7 +21,7 @@ __all__ = ["LoadError", "catalogue_path", "check_set", "in_file_order", "load_pa
 
 def catalogue_path() -> str:
     """The built-in catalogue, shipped inside the package."""
-    return str(resources.files("mockorigin").joinpath("catalogue"))
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "catalogue")
 
 
 def in_file_order(problems: Iterable[Problem]) -> list[Problem]:
@@ -41,6 +41,7 @@ def load_paths(paths: Iterable[str], warnings: list[Problem] | None = None) -> t
     ``warnings`` (if given) receives what loads but may be a mistake (``check`` shows them)."""
     problems: list[Problem] = []
     behaviours: list[model.Behaviour] = []
+    cache = ShapeCache.default()
     for path in paths:
         for file, root in _expand(path, problems):
             try:
@@ -51,7 +52,7 @@ def load_paths(paths: Iterable[str], warnings: list[Problem] | None = None) -> t
             except OSError as error:
                 problems.append(Problem(model.Location(file, 1, 1), f"cannot read: {error.strerror}"))
                 continue
-            behaviours += _load_documents(data, file, root, problems, warnings)
+            behaviours += _load_documents(data, file, root, problems, warnings, cache)
     if warnings:
         warnings[:] = in_file_order(warnings)
     return _finish(behaviours, problems)
@@ -92,7 +93,11 @@ def _expand(path: str, problems: list[Problem]) -> list[tuple[str, str]]:
     return [(path, os.path.dirname(path) or ".")]
 
 
-def _load_documents(data: str | bytes, file: str, root: str | None, problems: list[Problem], warnings: list[Problem] | None = None) -> list[model.Behaviour]:
+def _load_documents(
+    data: str | bytes, file: str, root: str | None, problems: list[Problem], warnings: list[Problem] | None = None, cache: ShapeCache | None = None
+) -> list[model.Behaviour]:
+    key = None if cache is None or isinstance(data, str) else cache.key(data)
+    shape_known = cache is not None and cache.knows(key)
     documents, parse_problems = parse_documents(data, file)
     problems += parse_problems
     if parse_problems:
@@ -103,11 +108,13 @@ def _load_documents(data: str | bytes, file: str, root: str | None, problems: li
         return []
     stem = os.path.splitext(os.path.basename(file))[0]
     result = []
+    shapes_valid = True
     for document in documents:
         broken: set[tuple] = set()
-        for problem, path in shape_problems(document):
+        for problem, path in () if shape_known else shape_problems(document):
             problems.append(problem)
             broken.add(path)
+        shapes_valid = shapes_valid and not broken
         builder = Builder(document, root, default_name=stem, broken=broken)
         behaviour = builder.behaviour()
         problems += builder.problems
@@ -115,6 +122,8 @@ def _load_documents(data: str | bytes, file: str, root: str | None, problems: li
             warnings += builder.warnings
         if not builder.problems and not broken:
             result.append(behaviour)
+    if shapes_valid and cache is not None and not shape_known:
+        cache.remember(key)
     return result
 
 

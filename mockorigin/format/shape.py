@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 from collections.abc import Iterable
-from importlib import resources
 
 from mockorigin.format import indentation
 from mockorigin.format.yamlsource import Document, Problem
@@ -29,12 +29,13 @@ _TYPE_NAMES = {
 
 def schema() -> dict:
     """The JSON Schema (draft-07) of one behaviour document."""
-    return json.loads(resources.files("mockorigin.format").joinpath("schema.json").read_text("utf-8"))
+    with open(schema_file(), encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 def schema_file() -> str:
     """Where the installed ``schema.json`` is, for an editor's settings (``mockorigin schema --path``)."""
-    return str(resources.files("mockorigin.format").joinpath("schema.json"))
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema.json")
 
 
 _VALIDATOR = None

@@ -19,7 +19,6 @@ from twisted.internet.protocol import Factory, Protocol
 from zope.interface import implementer
 
 from mockorigin.http1 import OriginProtocol
-from mockorigin.http2.connection import H2OriginProtocol
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 REFUSED_KEPT, RETRY_WINDOW = 1000, 60.0  # refused streams remembered, and for how long a repeat counts as a retry
@@ -75,6 +74,8 @@ class WireSelector(Protocol):
         self.connected = True
         negotiated = getattr(transport, "negotiatedProtocol", None)
         if negotiated == b"h2":
+            from mockorigin.http2.connection import H2OriginProtocol  # h2 is imported when a client speaks it (bench (d))
+
             clock = self.wire.origin.clock
             self._choose(H2OriginProtocol(self.wire, getattr(transport, "accepted_at", clock.seconds()), self._connection_id(transport)))
             return
@@ -108,6 +109,8 @@ class WireSelector(Protocol):
             return
         self.held = b""
         if held.startswith(PREFACE):
+            from mockorigin.http2.connection import H2OriginProtocol
+
             h1 = self.h1
             h1.hand_over()
             self._choose(H2OriginProtocol(self.wire, h1.accepted_at, h1.connection_id), held)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 
-from wsproto.utilities import generate_accept_token
 
 from mockorigin.interpreter.request import Request
 
@@ -39,6 +38,8 @@ def check_handshake(request: Request) -> tuple[int, str, list[tuple[str, str]]] 
 
 def accept_token(key: str, how: str | None) -> str:
     """The Sec-WebSocket-Accept for ``key``: correct, ``wrong`` (well-formed, for another key), or a literal."""
+    from wsproto.utilities import generate_accept_token  # wsproto is imported by the first upgrade, not before listening (bench (d))
+
     if how is None or how == "correct":
         return generate_accept_token(key.encode()).decode()
     if how == "wrong":

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
+from urllib.parse import quote
 from types import SimpleNamespace
 
 
@@ -66,6 +65,9 @@ class Control:
             return cls(json.load(handle)["admin"], token, token_file=token_file)
 
     def _call(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None):
+        import urllib.error  # imported by the first call: `mockorigin serve` imports this module and never calls
+        import urllib.request
+
         request = urllib.request.Request(self.url + path, data=body, method=method)
         if content_type:
             request.add_header("Content-Type", content_type)
@@ -111,10 +113,10 @@ class Control:
         return self._call("POST", "/behaviours/restore")["behaviours"]
 
     def delete(self, name: str) -> None:
-        self._call("DELETE", f"/behaviours/{urllib.request.quote(name)}")
+        self._call("DELETE", f"/behaviours/{quote(name)}")
 
     def journal(self, behaviour: str | None = None, since: int = 0) -> list[Entry]:
-        query = f"?since={since}" + (f"&behaviour={urllib.request.quote(behaviour)}" if behaviour else "")
+        query = f"?since={since}" + (f"&behaviour={quote(behaviour)}" if behaviour else "")
         return _namespace(self._call("GET", "/journal" + query)["entries"])
 
     def clear_journal(self) -> None:
