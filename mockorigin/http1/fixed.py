@@ -19,7 +19,7 @@ _KEPT_WHOLE = 16 * 1024  # a message up to this size is kept with its Date, for 
 
 
 class FixedResponse:
-    __slots__ = ("status", "headers", "connection_tokens", "declared_length", "before_date", "after_date", "body", "_second")
+    __slots__ = ("status", "headers", "connection_tokens", "declared_length", "before_date", "after_date", "body", "_second", "framed")
 
     def __init__(self, status: int, reason: str | None, headers: list[tuple[str, str]], body: bytes):
         head = wire.status_line(status, reason) + wire.header_block(headers)
@@ -33,6 +33,8 @@ class FixedResponse:
         self.after_date = after if mark else None  # None: the script set its own Date, or none
         self.body = body
         self._second: tuple[int, bytes, bytes] = (-1, b"", b"")  # a second, and the head and message with its Date
+        # Whether the whole message, sent, is a complete response (Response.whole's rule), without and with HEAD.
+        self.framed = (status in (204, 304) or (self.declared_length is not None and len(body) == self.declared_length), True)
 
     def head(self, now: float) -> bytes:
         if self.after_date is None:

@@ -105,10 +105,11 @@ class ExchangeRunner:
         fixed = None if cache is None else fixed_response(steps[0])
         if fixed is None or not self._may_take_another() or not reuse_allowed(request, fixed.connection_tokens):
             return False
-        response = Response(request.method == "HEAD")
-        data = response.whole(fixed, self.clock.seconds())
-        if not response.complete:  # no framing: the close delimits the body, so a script runs it
+        head_only = request.method == "HEAD"
+        if not fixed.framed[head_only]:  # no framing: the close delimits the body, so a script runs it
             return False
+        now = self.clock.seconds()
+        data = fixed.message(now, head_only)
         record = self.record
         record.body_complete_with(EMPTY_BODY_SHA256)
         if self.reader.buffered:
@@ -121,7 +122,8 @@ class ExchangeRunner:
             body.complete = True
             self.exchange = interpreter.Exchange(request, record.id, interpreter.NO_PARAMS, body, self.clock.seconds)
             self.exchange.stage = interpreter.stage_name(1, type(steps[0]))
-            self.response = response
+            self.response = Response(head_only)
+            self.response.whole(fixed, now)  # what the general path's response knows after sending it
             self.script = iter(())
             self.blocked_on_write = True
         else:

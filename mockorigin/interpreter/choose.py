@@ -10,7 +10,6 @@ went wrong is returned as problems for the journal, never raised.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from mockorigin.format import model
 from mockorigin.interpreter import answers
@@ -18,12 +17,14 @@ from mockorigin.interpreter.exchange import NO_PARAMS, ParamError, resolve_param
 from mockorigin.interpreter.totals import check_totals
 
 
-@dataclass(slots=True)
 class Choice:
-    behaviour: model.Behaviour | None
-    steps: tuple
-    params: Mapping[str, object] = field(default_factory=lambda: NO_PARAMS)
-    problems: list[str] = field(default_factory=list)
+    __slots__ = ("behaviour", "steps", "params", "problems")
+
+    def __init__(self, behaviour: model.Behaviour | None, steps: tuple):
+        self.behaviour = behaviour
+        self.steps = steps
+        self.params: Mapping[str, object] = NO_PARAMS
+        self.problems: list[str] = []
 
 
 def choose(state, request, routed) -> Choice:
@@ -47,5 +48,6 @@ def choose(state, request, routed) -> Choice:
         except ParamError as problem:
             choice.steps = answers.bad_param(str(problem))
             choice.problems.append(str(problem))
-    choice.problems += [f"regex_timeout: {name}" for name in routed.regex_timeouts]
+    if routed.regex_timeouts:
+        choice.problems += [f"regex_timeout: {name}" for name in routed.regex_timeouts]
     return choice
