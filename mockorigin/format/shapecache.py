@@ -6,8 +6,8 @@ loaded at every start. Whether a document fits the schema depends on its bytes a
 schema alone, so a file whose exact bytes fitted this exact schema before fits it
 again: the digest of (schema, bytes) of each file that loaded without a shape problem
 is kept in one small file, and the next load of those bytes skips the pass (and the
-import of jsonschema). A file that had problems is never kept, so every problem is
-still reported every time.
+import of jsonschema). A file whose shape had a problem is never kept, so that problem is
+reported every time; the builder's checks (meanings, bounds, paths) run at every load.
 
 Where: ``$MOCKORIGIN_CACHE_DIR``, else ``$XDG_CACHE_HOME/mockorigin``, else
 ``~/.cache/mockorigin``; ``MOCKORIGIN_CACHE_DIR=off`` turns it off. A cache that
