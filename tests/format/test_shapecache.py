@@ -3,8 +3,6 @@ nothing else; a file with a problem is never kept, so its problems come back eve
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from mockorigin.format import loader, shapecache
@@ -82,16 +80,6 @@ def test_off_keeps_nothing(tmp_path, monkeypatch, schema_passes):
     load_paths([str(tmp_path / "hello.yaml")])
     load_paths([str(tmp_path / "hello.yaml")])
     assert len(schema_passes) == 2
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through file modes")
-def test_an_unwritable_cache_is_no_cache(tmp_path, monkeypatch, schema_passes):
-    folder = tmp_path / "locked"
-    folder.mkdir(mode=0o500)
-    monkeypatch.setenv("MOCKORIGIN_CACHE_DIR", str(folder / "cache"))
-    (tmp_path / "hello.yaml").write_text(VALID)
-    assert load_paths([str(tmp_path / "hello.yaml")])[0].name == "hello"
-    assert load_paths([str(tmp_path / "hello.yaml")])[0].name == "hello"
 
 
 def test_a_cache_path_that_is_a_file_is_no_cache(tmp_path, monkeypatch, schema_passes):
