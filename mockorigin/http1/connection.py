@@ -33,7 +33,7 @@ from zope.interface import implementer
 from mockorigin.http1.ending import Ending
 from mockorigin.http1.reader import BadRequest, BodyComplete, BodyCutShort, BodyReceived, HeadReceived, RequestReader
 from mockorigin.http1.running import ExchangeRunner
-from mockorigin.observe.record import ExchangeRecord, wall_clock
+from mockorigin.observe.record import ExchangeRecord
 from mockorigin.transport.tcpwrite import write_now
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -255,8 +255,9 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
         self._journal_unanswered(how, _ENDED_FIRST.get(how, "the connection ended"))
         self.factory.forget(self, self._summary(how, reset))
 
-    def _summary(self, how: str, reset: bool) -> dict:
-        """The connection's lifecycle, for the control API's list of recently closed ones."""
+    def _summary(self, how: str, reset: bool) -> tuple:
+        """The connection's lifecycle, for the control API's list of recently closed ones: its
+        facts now, made into a dict only if someone asks (``closed_entry``); most are never read."""
         now = self.clock.seconds() - self.accepted_at
         if self.ended_by_server is not None and self.server_end is not None and (self.fin_at is None or self.server_end[1] <= self.fin_at):
             by, signal, at, why = "server", self.server_end[0], self.server_end[1], self.server_end[2]
@@ -264,14 +265,7 @@ class OriginProtocol(ExchangeRunner, Ending, Protocol):
             by, signal, at, why = "server", "RST" if how in ("server reset", "hang cut") else "FIN", now, how
         else:
             by, signal, at, why = "client", "RST" if reset and self.fin_at is None else "FIN", self.fin_at if self.fin_at is not None else now, None
-        return {
-            "connection": self.connection_id,
-            "client": self.peer,
-            "accepted_at": wall_clock(self.accepted_at),
-            "open_for": round(now, 6),
-            "requests": self.requests,
-            "ended": {"by": by, "signal": signal, "at": round(at, 6), "why": why},
-        }
+        return (self.connection_id, self.peer, self.accepted_at, now, self.requests, by, signal, at, why)
 
     def describe(self, now: float) -> dict:
         """Where this connection stands and what it waits for, for the control API (and the

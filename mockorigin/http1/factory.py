@@ -12,6 +12,7 @@ from twisted.internet.protocol import Factory
 from mockorigin.http1.connection import OriginProtocol
 from mockorigin.interpreter.state import ServerState
 from mockorigin.observe.journal import Journal
+from mockorigin.observe.record import wall_clock
 from mockorigin.limits import ConnectionLimits
 from mockorigin.transport.deadlines import Deadlines
 
@@ -60,8 +61,9 @@ class OriginFactory(Factory):
         self._when_empty.append(waiter)
         return waiter
 
-    def forget(self, protocol: OriginProtocol, summary: dict | None = None) -> None:
-        """``protocol``'s connection is gone; ``summary``: its lifecycle, kept among the recently closed."""
+    def forget(self, protocol: OriginProtocol, summary: dict | tuple | None = None) -> None:
+        """``protocol``'s connection is gone; ``summary``: its lifecycle, kept among the recently
+        closed (a dict, or HTTP/1.1's facts for ``closed_entry``)."""
         self.connections.discard(protocol)
         if summary is not None:
             self.closed.append(summary)
@@ -70,7 +72,23 @@ class OriginFactory(Factory):
             for waiter in waiters:
                 waiter.callback(None)
 
+    def recently_closed(self) -> list[dict]:
+        """The lifecycles of the recently closed connections, oldest first."""
+        return [summary if isinstance(summary, dict) else closed_entry(*summary) for summary in self.closed]
+
     def buildProtocol(self, addr) -> OriginProtocol:
         protocol = OriginProtocol()
         protocol.factory = self
         return protocol
+
+
+def closed_entry(connection: int, client: str, accepted_at: float, open_for: float, requests: int, by: str, signal: str, at: float, why: str | None) -> dict:
+    """A closed HTTP/1.1 connection's entry in ``GET /connections``'s ``closed``."""
+    return {
+        "connection": connection,
+        "client": client,
+        "accepted_at": wall_clock(accepted_at),
+        "open_for": round(open_for, 6),
+        "requests": requests,
+        "ended": {"by": by, "signal": signal, "at": round(at, 6), "why": why},
+    }

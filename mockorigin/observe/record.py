@@ -38,20 +38,6 @@ _ENDINGS = {  # how -> (who ended the connection, with what)
 WITHHELD_WHY = "HTTP/1.0 client (RFC 9110 §15.2)"
 
 
-class _Rare:
-    """What few exchanges have: kept apart so that a record (one per hanging connection,
-    ten thousand in the ring) holds one slot for all of them, not fifteen."""
-
-    __slots__ = (
-        "first_body_at", "last_body_at", "interims", "problems", "_entry", "withheld", "body_at_continue", "bytes_after_close", "response_said_close", "websocket",
-        "client_fin", "client_rst", "server_end", "unanswered", "next_request_instead_of_body", "protocol", "tls", "h2",
-    )
-
-    def __init__(self):
-        for name, default in _RARE_DEFAULTS.items():
-            setattr(self, name, default)
-
-
 _RARE_DEFAULTS: dict[str, object] = {
     "first_body_at": None,  # when the first byte of the body came (most requests have none)
     "last_body_at": None,
@@ -72,6 +58,17 @@ _RARE_DEFAULTS: dict[str, object] = {
     "tls": None,  # the connection's TLS, if any (tls.transport.OriginTLS.summary)
     "h2": None,  # an HTTP/2 stream's own facts (http2.streams)
 }
+
+
+class _Rare:
+    """What few exchanges have: kept apart so that a record (one per hanging connection,
+    ten thousand in the ring) holds one slot for all of them, not eighteen. The defaults
+    are the class's, so making one costs nothing: it holds only what was set (a closing
+    connection's record sets two or three)."""
+
+
+for _name, _default in _RARE_DEFAULTS.items():  # all immutable: a list replaces a () when the first item comes
+    setattr(_Rare, _name, _default)
 
 
 def _rare_field(name: str) -> property:

@@ -181,7 +181,7 @@ class ControlResource(Resource):
         factory = self.service.factory
         now = self.service.reactor.seconds()
         connections = sorted(factory.connections, key=lambda c: c.connection_id)
-        return 200, {"connections": [c.describe(now) for c in connections], "closed": list(self.service.factory.closed), "open_fds": _open_fds()}
+        return 200, {"connections": [c.describe(now) for c in connections], "closed": self.service.factory.recently_closed(), "open_fds": _open_fds()}
 
     def _timers(self, request):
         """What the stress suite compares with a baseline to find leaks."""
