@@ -39,7 +39,7 @@ class OriginFactory(Factory):
         self.stopping = False
         self._when_empty: list[Deferred] = []
         self._merged_limits: dict = {}
-        self.closed: deque[dict] = deque(maxlen=CLOSED_KEPT)  # the lifecycles of recently closed connections
+        self.closed: deque[tuple] = deque(maxlen=CLOSED_KEPT)  # the lifecycles of recently closed connections (closed_entry makes them dicts)
 
     def limits_for(self, behaviour) -> ConnectionLimits:
         """The limits an exchange of ``behaviour`` runs under: the server's, with the
@@ -61,9 +61,9 @@ class OriginFactory(Factory):
         self._when_empty.append(waiter)
         return waiter
 
-    def forget(self, protocol: OriginProtocol, summary: dict | tuple | None = None) -> None:
-        """``protocol``'s connection is gone; ``summary``: its lifecycle, kept among the recently
-        closed (a dict, or HTTP/1.1's facts for ``closed_entry``)."""
+    def forget(self, protocol: OriginProtocol, summary: tuple | None = None) -> None:
+        """``protocol``'s connection is gone; ``summary``: its lifecycle's facts (``closed_entry``'s
+        arguments), kept among the recently closed."""
         self.connections.discard(protocol)
         if summary is not None:
             self.closed.append(summary)
@@ -74,7 +74,7 @@ class OriginFactory(Factory):
 
     def recently_closed(self) -> list[dict]:
         """The lifecycles of the recently closed connections, oldest first."""
-        return [summary if isinstance(summary, dict) else closed_entry(*summary) for summary in self.closed]
+        return [closed_entry(*summary) for summary in self.closed]
 
     def buildProtocol(self, addr) -> OriginProtocol:
         protocol = OriginProtocol()
@@ -82,13 +82,12 @@ class OriginFactory(Factory):
         return protocol
 
 
-def closed_entry(connection: int, client: str, accepted_at: float, open_for: float, requests: int, by: str, signal: str, at: float, why: str | None) -> dict:
-    """A closed HTTP/1.1 connection's entry in ``GET /connections``'s ``closed``."""
-    return {
-        "connection": connection,
-        "client": client,
-        "accepted_at": wall_clock(accepted_at),
-        "open_for": round(open_for, 6),
-        "requests": requests,
-        "ended": {"by": by, "signal": signal, "at": round(at, 6), "why": why},
-    }
+def closed_entry(
+    connection: int, client: str, accepted_at: float, open_for: float, requests: int, by: str, signal: str, at: float, why: str | None, protocol: str | None = None
+) -> dict:
+    """A closed connection's entry in ``GET /connections``'s ``closed`` (``protocol``: HTTP/2's name for its wire)."""
+    entry = {"connection": connection, "client": client, "accepted_at": wall_clock(accepted_at), "open_for": round(open_for, 6), "requests": requests}
+    if protocol is not None:
+        entry["protocol"] = protocol
+    entry["ended"] = {"by": by, "signal": signal, "at": round(at, 6), "why": why}
+    return entry

@@ -11,7 +11,7 @@ RST of TCP after what was written; ``abort`` an RST now.
 
 from __future__ import annotations
 
-from mockorigin.observe.record import ExchangeRecord, wall_clock
+from mockorigin.observe.record import ExchangeRecord
 from mockorigin.transport.tcpwrite import abort_when_flushed
 
 
@@ -35,14 +35,14 @@ class H2Ending:
         record.ended(how, "idle")
         self.factory.journal.add(record)
 
-    def _summary(self, how: str, reset: bool) -> dict:
+    def _summary(self, how: str, reset: bool) -> tuple:
+        """The connection's lifecycle, as ``http1.factory.closed_entry`` makes it a dict when asked."""
         now = self.clock.seconds() - self.accepted_at
         if self.server_end is not None:
             by, signal, at, why = "server", self.server_end[0], self.server_end[1], self.server_end[2]
         else:
             by, signal, at, why = "client", "RST" if reset else "FIN", now, None
-        return {"connection": self.connection_id, "client": self.peer, "accepted_at": wall_clock(self.accepted_at), "open_for": round(now, 6),
-                "requests": self.requests, "protocol": self.name, "ended": {"by": by, "signal": signal, "at": round(at, 6), "why": why}}
+        return (self.connection_id, self.peer, self.accepted_at, now, self.requests, by, signal, at, why, self.name)
 
     def close_when_idle(self, why: str) -> None:
         """GOAWAY now (no new streams), FIN once the open streams are done."""

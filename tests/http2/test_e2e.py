@@ -188,3 +188,21 @@ def test_httpx_over_h2_with_a_connection_level_reset(h2_server):
     with httpx.Client(http2=True, verify=ssl.create_default_context(cafile=h2_server.ca), timeout=10) as client:
         with pytest.raises(httpx.HTTPError):
             client.get(f"{h2_server.https}/reset/after-headers")
+
+
+def test_recently_closed_connections_name_the_h2c_wire_and_not_http1(tmp_path):
+    """GET /connections' closed list, after one h2c and one HTTP/1.1 connection from curl."""
+    curl = require_program("curl")
+    server = start_server(tmp_path)
+    try:
+        for flags in (["--http2-prior-knowledge"], ["--http1.1"]):
+            done = subprocess.run([curl, "-s", "-o", "/dev/null", "-w", "%{http_version}", *flags, server.url.rstrip("/") + "/echo"], capture_output=True, text=True, timeout=20)
+            assert done.stdout in ("2", "1.1")
+        deadline = time.monotonic() + 5
+        while len(closed := server.control().closed_connections()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        h2, h1 = closed[-2], closed[-1]
+        assert h2["protocol"] == "h2c" and h2["requests"] == 1 and h2["ended"]["signal"] in ("FIN", "RST")
+        assert "protocol" not in h1 and h1["requests"] == 1 and list(h1) == ["connection", "client", "accepted_at", "open_for", "requests", "ended"]
+    finally:
+        server.stop()
